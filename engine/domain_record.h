@@ -70,6 +70,9 @@ struct DomainRecord {
   std::string error;   // a short reason for invalid_input
   MxSource mx_source = MxSource::kNone;
   std::optional<io::DnsStatus> mx_status;  // status of the MX lookup
+  // Status of the domain's own A/AAAA lookups, made for the implicit MX when there is no MX.
+  std::optional<io::DnsStatus> a_status;
+  std::optional<io::DnsStatus> aaaa_status;
   std::vector<std::string> mx_cname;       // CNAME chain followed by the MX lookup
   bool mx_truncated = false;               // more MX records than --max-exchanges
   std::vector<ExchangeRecord> mx;

@@ -1,0 +1,416 @@
+// Resolver: c-ares on the EventLoop, in the manner of Envoy's dns_impl: sock_state_cb arms polls,
+// a loop timer follows ares_timeout, and no c-ares call is made from inside a c-ares callback.
+#include "io/resolver.h"
+
+#include <arpa/nameser.h>
+#include <poll.h>
+
+#include <mutex>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "io/check.h"
+#include "io/ip_address.h"
+
+namespace mxray::io {
+
+struct Resolver::Query {
+  Resolver* owner = nullptr;
+  DnsType type = DnsType::kA;
+  std::string name;  // the name asked in the current message
+  bool requery = false;
+  std::variant<MxAnswer, AddressAnswer, TxtAnswer, PtrAnswer> answer;
+  std::variant<std::monostate, MxCallback, AddressCallback, TxtCallback, PtrCallback> done;
+
+  DnsAnswerBase& base() {
+    return std::visit([](auto& a) -> DnsAnswerBase& { return a; }, answer);
+  }
+};
+
+class Resolver::SocketWatch : public IoHandler {
+ public:
+  SocketWatch(Resolver* resolver, int fd) : resolver_(resolver), fd_(fd) {
+    slot_ = resolver_->loop_->Register(this);
+  }
+
+  void Update(uint32_t want) {
+    want_ = want;
+    if (armed_ == 0) {
+      Arm();
+    } else if (armed_ != want_ && !removing_) {
+      removing_ = true;  // re-armed with the new mask when the old poll completes
+      resolver_->loop_->PollRemove(slot_);
+    }
+  }
+
+  // Stops every delivery to this watch; the caller deletes it right after.
+  void Retire() {
+    if (armed_ != 0) resolver_->loop_->PollRemove(slot_);
+    resolver_->loop_->Release(slot_);
+  }
+
+  void OnIo(OpKind op, int32_t res, bool more) override {
+    if (op != OpKind::kPoll) return;
+    armed_ = 0;
+    removing_ = false;
+    int fd = fd_;
+    Resolver* resolver = resolver_;
+    int read_fd = ARES_SOCKET_BAD, write_fd = ARES_SOCKET_BAD;
+    if (res > 0) {
+      if (res & (POLLIN | POLLERR | POLLHUP)) read_fd = fd;
+      if (res & (POLLOUT | POLLERR | POLLHUP)) write_fd = fd;
+    }
+    Arm();
+    // Processing may close this socket and delete this watch: touch no member after it.
+    if (read_fd != ARES_SOCKET_BAD || write_fd != ARES_SOCKET_BAD) {
+      resolver->ProcessFd(read_fd, write_fd);
+    }
+  }
+
+ private:
+  void Arm() {
+    if (want_ == 0) return;
+    armed_ = want_;
+    // One-shot polls: readiness is checked again at arm time, so data c-ares left unread (it
+    // reads a TCP stream piecewise) is never stranded.
+    resolver_->loop_->PollAdd(slot_, fd_, want_, /*multishot=*/false);
+  }
+
+  Resolver* resolver_;
+  int fd_;
+  SlotId slot_;
+  uint32_t want_ = 0;
+  uint32_t armed_ = 0;
+  bool removing_ = false;
+};
+
+class Resolver::TimerBridge : public TimerHandler {
+ public:
+  explicit TimerBridge(Resolver* r) : resolver_(r) {}
+  void OnTimer(uint64_t) override {
+    resolver_->timer_ = TimerId{};
+    resolver_->ProcessFd(ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+  }
+
+ private:
+  Resolver* resolver_;
+};
+
+namespace {
+
+absl::StatusOr<std::string> ServerForAres(const std::string& text) {
+  std::string_view host = text;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos) {
+      return absl::InvalidArgumentError(absl::StrCat("resolver '", text, "': missing ']'"));
+    }
+    host = std::string_view(text).substr(1, close - 1);
+    std::string_view rest = std::string_view(text).substr(close + 1);
+    if (!rest.empty()) {
+      if (rest.front() != ':') {
+        return absl::InvalidArgumentError(absl::StrCat("resolver '", text, "': junk after ']'"));
+      }
+      port = std::string(rest.substr(1));
+    }
+  } else if (std::count(text.begin(), text.end(), ':') == 1) {
+    size_t colon = text.find(':');
+    host = std::string_view(text).substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  std::optional<IpAddress> ip = IpAddress::Parse(host);
+  if (!ip) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("resolver '", text, "': not an IP address (use ADDR, ADDR:PORT or [V6]:PORT)"));
+  }
+  uint32_t port_number = 53;
+  if (!port.empty() && (!absl::SimpleAtoi(port, &port_number) || port_number == 0 ||
+                        port_number > 65535)) {
+    return absl::InvalidArgumentError(absl::StrCat("resolver '", text, "': bad port"));
+  }
+  return ip->is_v4() ? absl::StrCat(ip->ToString(), ":", port_number)
+                     : absl::StrCat("[", ip->ToString(), "]:", port_number);
+}
+
+DnsStatus StatusFromAres(int status) {
+  switch (status) {
+    case ARES_SUCCESS: return DnsStatus::kOk;
+    case ARES_ENODATA: return DnsStatus::kNodata;
+    case ARES_ENOTFOUND: return DnsStatus::kNxdomain;
+    case ARES_EREFUSED: return DnsStatus::kRefused;
+    case ARES_ETIMEOUT:
+    case ARES_ECONNREFUSED:  // no resolver listening: nothing answered
+    case ARES_EDESTRUCTION:
+    case ARES_ECANCELLED: return DnsStatus::kTimeout;
+    case ARES_EBADRESP:
+    case ARES_EFORMERR:
+    case ARES_EBADNAME: return DnsStatus::kMalformed;
+    default: return DnsStatus::kServfail;  // SERVFAIL, NOTIMP and other server failures
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Resolver>> Resolver::Create(EventLoop* loop,
+                                                           const ResolverOptions& options) {
+  static std::once_flag init_once;
+  static int init_rc = ARES_SUCCESS;
+  std::call_once(init_once, [] { init_rc = ares_library_init(ARES_LIB_INIT_ALL); });
+  if (init_rc != ARES_SUCCESS) {
+    return absl::InternalError(absl::StrCat("ares_library_init: ", ares_strerror(init_rc)));
+  }
+  if (options.timeout_ms <= 0) return absl::InvalidArgumentError("DNS timeout must be positive");
+  if (options.retries < 0) return absl::InvalidArgumentError("DNS retries must be >= 0");
+  std::vector<std::string> servers;
+  for (const std::string& s : options.servers) {
+    absl::StatusOr<std::string> server = ServerForAres(s);
+    if (!server.ok()) return server.status();
+    servers.push_back(*std::move(server));
+  }
+
+  std::unique_ptr<Resolver> r(new Resolver(loop, options));
+  ares_options opts{};
+  opts.flags = ARES_FLAG_EDNS | ARES_FLAG_STAYOPEN | ARES_FLAG_NOSEARCH;
+  opts.timeout = options.timeout_ms;
+  opts.tries = options.retries + 1;
+  opts.sock_state_cb = &Resolver::OnSocketState;
+  opts.sock_state_cb_data = r.get();
+  int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+  int rc = ares_init_options(&r->channel_, &opts, mask);
+  if (rc != ARES_SUCCESS) {
+    return absl::InternalError(absl::StrCat("ares_init_options: ", ares_strerror(rc)));
+  }
+  if (!servers.empty()) {
+    std::string csv = absl::StrJoin(servers, ",");
+    rc = ares_set_servers_ports_csv(r->channel_, csv.c_str());
+    if (rc != ARES_SUCCESS) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("resolvers '", csv, "': ", ares_strerror(rc)));
+    }
+  }
+  return r;
+}
+
+Resolver::Resolver(EventLoop* loop, const ResolverOptions& options)
+    : loop_(loop), options_(options), timer_bridge_(std::make_unique<TimerBridge>(this)) {}
+
+Resolver::~Resolver() {
+  loop_->CancelTimer(timer_);
+  if (channel_ != nullptr) {
+    in_ares_ = true;
+    ares_destroy(channel_);  // answers every query with ARES_EDESTRUCTION; nobody is called back
+    in_ares_ = false;
+  }
+  for (auto& [fd, watch] : sockets_) {
+    watch->Retire();
+    delete watch;
+  }
+}
+
+Resolver::Query* Resolver::NewQuery() {
+  if (free_queries_.empty()) {
+    pool_storage_.push_back(std::make_unique<Query>());
+    free_queries_.push_back(pool_storage_.back().get());
+  }
+  Query* q = free_queries_.back();
+  free_queries_.pop_back();
+  q->owner = this;
+  q->requery = false;
+  return q;
+}
+
+void Resolver::FreeQuery(Query* q) {
+  q->done = std::monostate{};
+  q->name.clear();
+  free_queries_.push_back(q);
+}
+
+void Resolver::ResolveMx(std::string_view name, MxCallback done) {
+  Query* q = NewQuery();
+  q->type = DnsType::kMx;
+  q->name.assign(name);
+  q->answer.emplace<MxAnswer>();
+  q->done = std::move(done);
+  Start(q);
+}
+
+void Resolver::ResolveAddress(std::string_view name, DnsType type, AddressCallback done) {
+  MXRAY_CHECK(type == DnsType::kA || type == DnsType::kAaaa);
+  Query* q = NewQuery();
+  q->type = type;
+  q->name.assign(name);
+  q->answer.emplace<AddressAnswer>();
+  q->done = std::move(done);
+  Start(q);
+}
+
+void Resolver::ResolveTxt(std::string_view name, TxtCallback done) {
+  Query* q = NewQuery();
+  q->type = DnsType::kTxt;
+  q->name.assign(name);
+  q->answer.emplace<TxtAnswer>();
+  q->done = std::move(done);
+  Start(q);
+}
+
+void Resolver::ResolvePtr(std::string_view name, PtrCallback done) {
+  Query* q = NewQuery();
+  q->type = DnsType::kPtr;
+  q->name.assign(name);
+  q->answer.emplace<PtrAnswer>();
+  q->done = std::move(done);
+  Start(q);
+}
+
+void Resolver::Start(Query* q) {
+  ++stats_.lookups;
+  ++in_flight_;
+  Send(q);
+}
+
+void Resolver::Send(Query* q) {
+  ++stats_.queries;
+  q->requery = false;
+  if (in_ares_) {
+    to_send_.push_back(q);
+    return;
+  }
+  in_ares_ = true;
+  ares_query(channel_, q->name.c_str(), ns_c_in, static_cast<int>(q->type), &Resolver::OnAresAnswer,
+             q);
+  in_ares_ = false;
+  ArmTimer();
+  // c-ares answers some queries at once (a name it cannot encode): deliver those later.
+  if (!completed_.empty()) ScheduleDrain();
+}
+
+void Resolver::OnAresAnswer(void* arg, int status, int timeouts, unsigned char* abuf, int alen) {
+  Query* q = static_cast<Query*>(arg);
+  Resolver* self = q->owner;
+  DnsAnswerBase& base = q->base();
+  base.status = StatusFromAres(status);
+  if (status == ARES_SUCCESS && abuf != nullptr && alen > 0) {
+    std::span<const uint8_t> msg(abuf, static_cast<size_t>(alen));
+    const AnswerLimits& limits = self->options_.limits;
+    Interpretation r;
+    switch (q->type) {
+      case DnsType::kMx:
+        r = InterpretMx(msg, q->name, limits, &std::get<MxAnswer>(q->answer));
+        break;
+      case DnsType::kA:
+      case DnsType::kAaaa:
+        r = InterpretAddress(msg, q->name, q->type, limits, &std::get<AddressAnswer>(q->answer));
+        break;
+      case DnsType::kTxt:
+        r = InterpretTxt(msg, q->name, limits, &std::get<TxtAnswer>(q->answer));
+        break;
+      case DnsType::kPtr:
+        r = InterpretPtr(msg, q->name, limits, &std::get<PtrAnswer>(q->answer));
+        break;
+    }
+    base.status = r.status;
+    if (!r.next_name.empty()) {
+      q->name = std::move(r.next_name);
+      q->requery = true;
+    }
+  }
+  self->completed_.push_back(q);
+  if (!self->in_ares_) self->ScheduleDrain();
+}
+
+void Resolver::ScheduleDrain() {
+  if (drain_scheduled_) return;
+  drain_scheduled_ = true;
+  loop_->Defer([this] {
+    drain_scheduled_ = false;
+    DrainCompleted();
+  });
+}
+
+void Resolver::DrainCompleted() {
+  if (draining_) return;
+  draining_ = true;
+  std::vector<Query*> batch;
+  while (!completed_.empty()) {
+    batch.swap(completed_);
+    for (Query* q : batch) {
+      if (q->requery) {
+        Send(q);
+      } else {
+        Finish(q);
+      }
+    }
+    batch.clear();
+  }
+  draining_ = false;
+}
+
+void Resolver::Finish(Query* q) {
+  --in_flight_;
+  ++stats_.by_status[static_cast<int>(q->base().status)];
+  std::visit(
+      [q](auto& done) {
+        using T = std::decay_t<decltype(done)>;
+        if constexpr (std::is_same_v<T, MxCallback>) {
+          done(std::move(std::get<MxAnswer>(q->answer)));
+        } else if constexpr (std::is_same_v<T, AddressCallback>) {
+          done(std::move(std::get<AddressAnswer>(q->answer)));
+        } else if constexpr (std::is_same_v<T, TxtCallback>) {
+          done(std::move(std::get<TxtAnswer>(q->answer)));
+        } else if constexpr (std::is_same_v<T, PtrCallback>) {
+          done(std::move(std::get<PtrAnswer>(q->answer)));
+        }
+      },
+      q->done);
+  FreeQuery(q);
+}
+
+void Resolver::ProcessFd(int read_fd, int write_fd) {
+  in_ares_ = true;
+  ares_process_fd(channel_, read_fd, write_fd);
+  in_ares_ = false;
+  std::vector<Query*> pending;
+  pending.swap(to_send_);
+  for (Query* q : pending) Send(q);
+  DrainCompleted();
+  ArmTimer();
+}
+
+void Resolver::ArmTimer() {
+  if (in_flight_ == 0) {
+    loop_->CancelTimer(timer_);
+    return;
+  }
+  if (timer_.valid()) return;  // every later query times out later than the armed one
+  timeval tv;
+  timeval* next = ares_timeout(channel_, nullptr, &tv);
+  if (next == nullptr) return;
+  // A millisecond of slack so that c-ares, on its own clock, sees the timeout as due.
+  uint64_t delay_ns = uint64_t(next->tv_sec) * 1'000'000'000 + uint64_t(next->tv_usec) * 1000 +
+                      1'000'000;
+  timer_ = loop_->AddTimer(EventLoop::MonotonicNs() + delay_ns, timer_bridge_.get(), 0);
+}
+
+void Resolver::OnSocketState(void* data, ares_socket_t fd, int readable, int writable) {
+  static_cast<Resolver*>(data)->SocketState(fd, readable != 0, writable != 0);
+}
+
+void Resolver::SocketState(int fd, bool readable, bool writable) {
+  uint32_t want = (readable ? POLLIN : 0) | (writable ? POLLOUT : 0);
+  auto it = sockets_.find(fd);
+  if (want == 0) {
+    if (it != sockets_.end()) {
+      it->second->Retire();
+      delete it->second;
+      sockets_.erase(it);
+    }
+    return;
+  }
+  if (it == sockets_.end()) it = sockets_.emplace(fd, new SocketWatch(this, fd)).first;
+  it->second->Update(want);
+}
+
+}  // namespace mxray::io
