@@ -1,0 +1,103 @@
+// Auditor: input → jobs → records, with a bounded number of jobs alive at once.
+#include "engine/auditor.h"
+
+#include <algorithm>
+
+namespace mxray::engine {
+
+absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Create(const AuditConfig& config) {
+  if (config.concurrency == 0) return absl::InvalidArgumentError("concurrency must be at least 1");
+  std::unique_ptr<Auditor> a(new Auditor(config));
+  absl::StatusOr<std::unique_ptr<io::EventLoop>> loop = io::EventLoop::Create();
+  if (!loop.ok()) return loop.status();
+  a->loop_ = *std::move(loop);
+  absl::StatusOr<std::unique_ptr<io::Resolver>> resolver =
+      io::Resolver::Create(a->loop_.get(), config.resolver);
+  if (!resolver.ok()) return resolver.status();
+  a->resolver_ = *std::move(resolver);
+
+  io::Resolver* r = a->resolver_.get();
+  a->mx_cache_ = std::make_unique<LookupCache<io::MxAnswer>>(
+      config.cache_entries, [r](const std::string& name, auto complete) {
+        r->ResolveMx(name, std::move(complete));
+      });
+  a->a_cache_ = std::make_unique<LookupCache<io::AddressAnswer>>(
+      config.cache_entries, [r](const std::string& name, auto complete) {
+        r->ResolveAddress(name, io::DnsType::kA, std::move(complete));
+      });
+  a->aaaa_cache_ = std::make_unique<LookupCache<io::AddressAnswer>>(
+      config.cache_entries, [r](const std::string& name, auto complete) {
+        r->ResolveAddress(name, io::DnsType::kAaaa, std::move(complete));
+      });
+  return a;
+}
+
+Auditor::Auditor(const AuditConfig& config) : config_(config) {}
+
+Auditor::~Auditor() {
+  // Jobs and caches hold callbacks into each other: drop the resolver (and its queries) first.
+  resolver_.reset();
+}
+
+void Auditor::Emit(const DomainRecord& record, RecordSink& sink) {
+  ++stats_.lines;
+  if (!sink_status_.ok()) return;
+  sink_status_ = sink.Write(record);
+}
+
+void Auditor::Refill(InputReader& input, RecordSink& sink) {
+  InputLine line;
+  while (!input_done_ && in_flight_ < config_.concurrency && sink_status_.ok()) {
+    if (!input.Next(&line)) {
+      input_done_ = true;
+      break;
+    }
+    NormalizedDomain n = NormalizeInputLine(line);
+    if (!n.ok) {
+      ++stats_.invalid;
+      invalid_record_ = DomainRecord{};
+      invalid_record_.input = std::move(line.text);
+      invalid_record_.status = DomainStatus::kInvalidInput;
+      invalid_record_.error = std::string(n.error);
+      Emit(invalid_record_, sink);
+      continue;
+    }
+    DomainJob* job;
+    if (!free_jobs_.empty()) {
+      job = free_jobs_.back();
+      free_jobs_.pop_back();
+    } else {
+      jobs_.push_back(std::make_unique<DomainJob>(
+          &config_, DnsServices{mx_cache_.get(), a_cache_.get(), aaaa_cache_.get()}));
+      job = jobs_.back().get();
+    }
+    ++in_flight_;
+    stats_.in_flight_peak = std::max<uint64_t>(stats_.in_flight_peak, in_flight_);
+    job->Start(std::move(line.text), std::move(n.domain), io::EventLoop::MonotonicNs(),
+               [this, &sink](DomainJob* j) {
+                 DomainRecord& rec = j->record();
+                 rec.elapsed_ms = (io::EventLoop::MonotonicNs() - j->start_ns()) / 1'000'000;
+                 Emit(rec, sink);
+                 --in_flight_;
+                 free_jobs_.push_back(j);
+               });
+  }
+}
+
+absl::Status Auditor::Run(InputReader& input, RecordSink& sink) {
+  uint64_t start = io::EventLoop::MonotonicNs();
+  for (;;) {
+    Refill(input, sink);
+    if (in_flight_ == 0 && (input_done_ || !sink_status_.ok())) break;
+    loop_->RunOnce();
+  }
+  stats_.elapsed_ns = io::EventLoop::MonotonicNs() - start;
+  stats_.mx_cache = mx_cache_->stats();
+  stats_.a_cache = a_cache_->stats();
+  stats_.aaaa_cache = aaaa_cache_->stats();
+  stats_.resolver = resolver_->stats();
+  if (!sink_status_.ok()) return sink_status_;
+  return input.status();
+}
+
+}  // namespace mxray::engine
