@@ -1,0 +1,172 @@
+// JSON layout of a DomainRecord, one small function per nested object so that later fields
+// (ports, tls, dnsbl, ptr on addresses; findings on the domain) each slot into one place.
+// Fields that may be absent are written only when meaningful; docs/output.md lists them all.
+#include "report/jsonl_writer.h"
+
+#include <arpa/inet.h>
+
+#include <optional>
+#include <vector>
+
+namespace mxray::report {
+namespace {
+
+using engine::AddressRecord;
+using engine::DomainRecord;
+using engine::DomainStatus;
+using engine::ExchangeRecord;
+
+// Longest text of either family: IPv4 "255.255.255.255", IPv6 with an embedded IPv4 tail.
+constexpr size_t kIpTextBytesMax = INET6_ADDRSTRLEN;
+
+// IPv4 by hand: inet_ntop goes through sprintf, and every line has several addresses.
+size_t FormatIpv4(const uint8_t* bytes, char* out) {
+  char* p = out;
+  for (int i = 0; i < 4; ++i) {
+    if (i != 0) *p++ = '.';
+    const unsigned v = bytes[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+  }
+  return static_cast<size_t>(p - out);
+}
+
+// Same text as IpAddress::ToString() without building a std::string.
+void WriteIp(const io::IpAddress& ip, SafeJsonWriter* w) {
+  char text[kIpTextBytesMax];
+  size_t length = 0;
+  if (ip.is_v4()) {
+    length = FormatIpv4(ip.bytes(), text);
+  } else if (inet_ntop(AF_INET6, ip.bytes(), text, sizeof(text)) != nullptr) {
+    length = std::char_traits<char>::length(text);
+  }
+  w->PlainString(std::string_view(text, length));
+}
+
+void WriteStringArray(const std::vector<std::string>& items, SafeJsonWriter* w) {
+  w->StartArray();
+  for (const std::string& item : items) w->SafeString(item);
+  w->EndArray();
+}
+
+// Domain names arrive without the trailing dot, so the root (a null MX target) is "": print it
+// the way DNS presentation format does.
+void WriteHostName(std::string_view name, SafeJsonWriter* w) {
+  if (name.empty()) {
+    w->PlainString(".");
+  } else {
+    w->SafeString(name);
+  }
+}
+
+// One member of a "dns" object; nothing when the lookup was not made.
+void WriteDnsStatus(std::string_view key, const std::optional<io::DnsStatus>& status,
+                    SafeJsonWriter* w) {
+  if (!status.has_value()) return;
+  w->SafeString(key);
+  w->PlainString(io::DnsStatusName(*status));
+}
+
+void WriteAddress(const AddressRecord& address, SafeJsonWriter* w) {
+  w->StartObject();
+  w->KeyLiteral("ip");
+  WriteIp(address.ip, w);
+  w->EndObject();
+}
+
+void WriteExchange(const ExchangeRecord& exchange, SafeJsonWriter* w) {
+  w->StartObject();
+  w->KeyLiteral("preference");
+  w->Uint(exchange.preference);
+  w->KeyLiteral("exchange");
+  WriteHostName(exchange.exchange, w);
+  w->KeyLiteral("status");
+  w->PlainString(engine::ExchangeStatusName(exchange.status));
+  if (!exchange.cname.empty()) {
+    w->KeyLiteral("cname");
+    WriteStringArray(exchange.cname, w);
+  }
+  w->KeyLiteral("dns");
+  w->StartObject();
+  WriteDnsStatus("a", exchange.a_status, w);
+  WriteDnsStatus("aaaa", exchange.aaaa_status, w);
+  w->EndObject();
+  if (exchange.addresses_truncated) {
+    w->KeyLiteral("addresses_truncated");
+    w->Bool(true);
+  }
+  w->KeyLiteral("addresses");
+  w->StartArray();
+  for (const AddressRecord& address : exchange.addresses) WriteAddress(address, w);
+  w->EndArray();
+  w->EndObject();
+}
+
+void WriteDomain(const DomainRecord& record, SafeJsonWriter* w) {
+  const bool invalid = record.status == DomainStatus::kInvalidInput;
+  w->StartObject();
+  w->KeyLiteral("domain");
+  // null rather than "" so that `select(.domain)` and joins on the name skip invalid lines.
+  if (invalid) {
+    w->Null();
+  } else {
+    w->SafeString(record.domain);
+  }
+  w->KeyLiteral("input");
+  w->SafeString(record.input);
+  w->KeyLiteral("status");
+  w->PlainString(engine::DomainStatusName(record.status));
+  // Written whenever set, not only for invalid_input: the schema then catches an engine that
+  // reports an error the contract does not have, instead of the writer hiding it.
+  if (invalid || !record.error.empty()) {
+    w->KeyLiteral("error");
+    w->SafeString(record.error);
+  }
+  w->KeyLiteral("mx_source");
+  w->PlainString(engine::MxSourceName(record.mx_source));
+  if (!record.mx_cname.empty()) {
+    w->KeyLiteral("cname");
+    WriteStringArray(record.mx_cname, w);
+  }
+  w->KeyLiteral("dns");
+  w->StartObject();
+  WriteDnsStatus("mx", record.mx_status, w);
+  WriteDnsStatus("a", record.a_status, w);
+  WriteDnsStatus("aaaa", record.aaaa_status, w);
+  w->EndObject();
+  if (record.mx_truncated) {
+    w->KeyLiteral("mx_truncated");
+    w->Bool(true);
+  }
+  w->KeyLiteral("mx");
+  w->StartArray();
+  for (const ExchangeRecord& exchange : record.mx) WriteExchange(exchange, w);
+  w->EndArray();
+  w->KeyLiteral("elapsed_ms");
+  w->Uint64(record.elapsed_ms);
+  w->EndObject();
+}
+
+}  // namespace
+
+JsonlWriter::JsonlWriter() : writer_(buffer_) {}
+
+std::string_view JsonlWriter::Format(const engine::DomainRecord& record) {
+  buffer_.Clear();  // keeps the capacity
+  writer_.Reset(buffer_);
+  WriteDomain(record, &writer_);
+  buffer_.Put('\n');
+  return std::string_view(buffer_.GetString(), buffer_.GetSize());
+}
+
+void JsonlWriter::Append(const engine::DomainRecord& record, std::string* out) {
+  out->append(Format(record));
+}
+
+void AppendDomainJson(const engine::DomainRecord& record, std::string* out) {
+  thread_local JsonlWriter writer;
+  writer.Append(record, out);
+}
+
+}  // namespace mxray::report
