@@ -41,6 +41,7 @@ Auditor::~Auditor() {
 
 void Auditor::Emit(const DomainRecord& record, RecordSink& sink) {
   ++stats_.lines;
+  ++stats_.by_status[static_cast<int>(record.status)];
   if (!sink_status_.ok()) return;
   sink_status_ = sink.Write(record);
 }

@@ -29,6 +29,7 @@ class RecordSink {
 struct AuditStats {
   uint64_t lines = 0;       // records written
   uint64_t invalid = 0;
+  uint64_t by_status[8] = {};  // indexed by DomainStatus
   uint64_t in_flight_peak = 0;
   uint64_t elapsed_ns = 0;
   LookupCacheStats mx_cache, a_cache, aaaa_cache;

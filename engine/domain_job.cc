@@ -99,6 +99,7 @@ void DomainJob::OnMx(const io::MxAnswer& answer) {
   record_.mx_source = MxSource::kMx;
   record_.mx_truncated = answer.truncated_records;
   record_.mx.reserve(records.size());
+  cname_loop_.assign(records.size(), false);
   size_t used = 0;
   for (const io::MxRecord& mx : records) {
     ExchangeRecord& e = record_.mx.emplace_back();
@@ -135,24 +136,19 @@ void DomainJob::ResolveExchange(size_t index) {
 void DomainJob::OnAddresses(size_t index, bool v6, const io::AddressAnswer& answer) {
   ExchangeRecord& e = record_.mx[index];
   (v6 ? e.aaaa_status : e.a_status) = answer.status;
-  if (!answer.cname_chain.empty() && e.cname.size() < answer.cname_chain.size()) {
-    e.cname = answer.cname_chain;
-  }
-  if (answer.cname_loop) e.cname.push_back("");  // marker, resolved in Finish
-  for (const io::IpAddress& ip : answer.addresses) {
-    if (e.addresses.size() >= config_->max_addresses) {
-      e.addresses_truncated = true;
-      break;
-    }
-    e.addresses.push_back(AddressRecord{ip});
-  }
+  if (e.cname.size() < answer.cname_chain.size()) e.cname = answer.cname_chain;
+  if (answer.cname_loop) cname_loop_[index] = true;
   if (answer.truncated_records) e.addresses_truncated = true;
+  // Capped and ordered (IPv4 first) in Finish, so the record does not depend on which of the
+  // two lookups came back first.
+  for (const io::IpAddress& ip : answer.addresses) e.addresses.push_back(AddressRecord{ip});
   LookupDone();
 }
 
 void DomainJob::StartImplicit() {
   implicit_ = true;
   pending_ += 2;
+  cname_loop_.assign(1, false);
   ExchangeRecord& e = record_.mx.emplace_back();
   e.preference = 0;
   e.exchange = record_.domain;
@@ -171,11 +167,16 @@ void DomainJob::LookupDone() {
 }
 
 void DomainJob::Finish() {
-  for (ExchangeRecord& e : record_.mx) {
+  for (size_t i = 0; i < record_.mx.size(); ++i) {
+    ExchangeRecord& e = record_.mx[i];
     if (e.status != ExchangeStatus::kOk) continue;
-    bool loop = !e.cname.empty() && std::find(e.cname.begin(), e.cname.end(), "") != e.cname.end();
-    if (loop) std::erase(e.cname, std::string());
-    e.status = ExchangeStatusFromLookups(e, loop);
+    std::stable_partition(e.addresses.begin(), e.addresses.end(),
+                          [](const AddressRecord& a) { return a.ip.is_v4(); });
+    if (e.addresses.size() > config_->max_addresses) {
+      e.addresses.resize(config_->max_addresses);
+      e.addresses_truncated = true;
+    }
+    e.status = ExchangeStatusFromLookups(e, cname_loop_[i]);
   }
   if (implicit_) {
     const ExchangeRecord& e = record_.mx[0];

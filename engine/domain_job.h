@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "engine/audit_config.h"
@@ -47,6 +48,7 @@ class DomainJob {
   uint64_t start_ns_ = 0;
   int pending_ = 0;
   bool implicit_ = false;
+  std::vector<bool> cname_loop_;  // per exchange: its address lookup met a CNAME loop
   Done done_;
 };
 

@@ -51,14 +51,13 @@ bool ForEachAnswer(std::span<const uint8_t> msg, Fn&& fn) {
 // Follows the CNAME chain from `qname` inside one answer. Returns the name whose records answer
 // the question, or sets loop when the chain revisits a name or runs past the hop limit.
 bool FollowChain(std::span<const uint8_t> msg, std::string_view qname, const AnswerLimits& limits,
-                 DnsAnswerBase* answer, std::string* final_name, bool* saw_owner) {
+                 DnsAnswerBase* answer, std::string* final_name) {
   std::string current(qname);
   std::string target;
   for (;;) {
     bool advanced = false;
     bool ok = ForEachAnswer(msg, [&](const RawRecord& rr) {
       if (rr.klass != kClassIn) return true;
-      if (rr.owner == current) *saw_owner = true;
       if (advanced || rr.type != kTypeCname || rr.owner != current) return true;
       size_t p = rr.rdata;
       if (!ReadDnsName(msg, &p, &target) || p != rr.rdata + rr.rdlength) return false;
@@ -89,9 +88,8 @@ Interpretation Interpret(std::span<const uint8_t> msg, std::string_view qname, u
                          Take&& take) {
   Interpretation result;
   std::string final_name;
-  bool saw_owner = false;
   size_t chain_before = answer->cname_chain.size();
-  if (!FollowChain(msg, qname, limits, answer, &final_name, &saw_owner)) return result;
+  if (!FollowChain(msg, qname, limits, answer, &final_name)) return result;
   if (answer->cname_loop) return result;  // kMalformed
   bool ok = ForEachAnswer(msg, [&](const RawRecord& rr) {
     if (rr.klass != kClassIn || rr.type != type || rr.owner != final_name) return true;
@@ -108,13 +106,11 @@ Interpretation Interpret(std::span<const uint8_t> msg, std::string_view qname, u
     // The chain leads somewhere this answer does not cover: ask for the target itself.
     result.status = DnsStatus::kNodata;
     result.next_name = final_name;
-  } else if (saw_owner) {
-    result.status = DnsStatus::kNodata;  // records for the name, none of the asked type
   } else {
-    DnsHeader h;
-    ParseDnsHeader(msg, &h);
-    // Answers about other names only: a resolver that lies. An empty answer is plain NODATA.
-    result.status = h.ancount == 0 ? DnsStatus::kNodata : DnsStatus::kMalformed;
+    // No record of the asked type for the name. Records about other names are ignored, as
+    // resolvers and MTAs ignore them (RFC 2181 §5.4.1): NODATA, and mail would follow the
+    // implicit MX.
+    result.status = DnsStatus::kNodata;
   }
   return result;
 }

@@ -297,7 +297,7 @@ void EventLoop::RunOnce(uint64_t max_wait_ns) {
   }
 
   int rc;
-  if (wait_ns == 0 || total_in_flight_ == 0) {
+  if (wait_ns == 0) {
     rc = io_uring_submit_and_get_events(&ring_);
   } else {
     __kernel_timespec ts;

@@ -4,6 +4,7 @@
 
 #include <arpa/nameser.h>
 #include <poll.h>
+#include <sys/socket.h>
 
 #include <mutex>
 
@@ -173,16 +174,33 @@ absl::StatusOr<std::unique_ptr<Resolver>> Resolver::Create(EventLoop* loop,
 
   std::unique_ptr<Resolver> r(new Resolver(loop, options));
   ares_options opts{};
-  opts.flags = ARES_FLAG_EDNS | ARES_FLAG_STAYOPEN | ARES_FLAG_NOSEARCH;
+  // NOCHECKRESP: a SERVFAIL or REFUSED from the resolver is its answer, reported as such, not
+  // a reason to spend the remaining tries (a recursive resolver has already tried hard).
+  opts.flags = ARES_FLAG_EDNS | ARES_FLAG_STAYOPEN | ARES_FLAG_NOSEARCH | ARES_FLAG_NOCHECKRESP;
   opts.timeout = options.timeout_ms;
   opts.tries = options.retries + 1;
   opts.sock_state_cb = &Resolver::OnSocketState;
   opts.sock_state_cb_data = r.get();
-  int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
+  // Thousands of answers can land between two loop turns: the default 208 KiB receive buffer
+  // drops them (each datagram costs ~1 KiB of buffer), and a dropped answer is a false timeout.
+  opts.socket_receive_buffer_size = 8 << 20;
+  int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
+             ARES_OPT_SOCK_RCVBUF;
   int rc = ares_init_options(&r->channel_, &opts, mask);
   if (rc != ARES_SUCCESS) {
     return absl::InternalError(absl::StrCat("ares_init_options: ", ares_strerror(rc)));
   }
+  // Root may go past net.core.rmem_max; others get what the kernel allows.
+  ares_set_socket_configure_callback(
+      r->channel_,
+      [](ares_socket_t fd, int type, void*) {
+        if (type == SOCK_DGRAM) {
+          int bytes = 8 << 20;
+          setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes));
+        }
+        return 0;
+      },
+      nullptr);
   if (!servers.empty()) {
     std::string csv = absl::StrJoin(servers, ",");
     rc = ares_set_servers_ports_csv(r->channel_, csv.c_str());

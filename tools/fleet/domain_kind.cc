@@ -1,0 +1,73 @@
+// Names, labels and weights of the domain kinds: one table, so that they cannot drift apart.
+#include "tools/fleet/domain_kind.h"
+
+namespace mxray::fleet {
+namespace {
+
+struct KindInfo {
+  std::string_view name;
+  std::string_view label;
+  uint32_t weight;  // out of 100,000; plain takes what the others leave
+};
+
+// Rare kinds get at least 3 per thousand so that a 10k run meets each of them dozens of times.
+constexpr KindInfo kKinds[kDomainKindCount] = {
+    {"plain", "plain", 0},
+    {"multi_mx", "multi-mx", 8000},
+    {"dual_stack", "dual-stack", 3000},
+    {"aaaa_only", "aaaa-only", 500},
+    {"cname_domain", "cname-domain", 2000},
+    {"exchange_cname", "exchange-cname", 2000},
+    {"cname_chain", "cname-chain", 500},
+    {"cname_too_long", "cname-too-long", 300},
+    {"cname_loop", "cname-loop", 300},
+    {"exchange_cname_loop", "exchange-cname-loop", 300},
+    {"null_mx", "null-mx", 2000},
+    {"null_mx_mixed", "null-mx-mixed", 300},
+    {"implicit_a", "implicit-a", 2000},
+    {"implicit_dual", "implicit-dual", 500},
+    {"implicit_aaaa", "implicit-aaaa", 300},
+    {"no_mail_host", "no-mail-host", 1000},
+    {"nxdomain", "nxdomain", 2000},
+    {"servfail", "servfail", 500},
+    {"refused", "refused", 300},
+    {"timeout", "timeout", 300},
+    {"exchange_nxdomain", "exchange-nxdomain", 500},
+    {"exchange_servfail", "exchange-servfail", 300},
+    {"exchange_timeout", "exchange-timeout", 300},
+    {"exchange_nodata", "exchange-nodata", 500},
+    {"oversized_mx", "oversized-mx", 300},
+    {"oversized_a", "oversized-a", 300},
+    {"ip_literal", "ip-literal", 300},
+    {"invalid_name", "invalid-name", 300},
+    {"malformed_truncated", "malformed-truncated", 300},
+    {"malformed_pointer_loop", "malformed-pointer-loop", 300},
+    {"malformed_pointer_range", "malformed-pointer-range", 300},
+    {"malformed_garbage", "malformed-garbage", 300},
+    {"foreign_owner", "foreign-owner", 300},
+};
+
+constexpr uint32_t PlainWeight() {
+  uint32_t others = 0;
+  for (const KindInfo& k : kKinds) others += k.weight;
+  return 100000 - others;
+}
+static_assert(PlainWeight() > 60000, "plain domains must stay the bulk of a population");
+
+}  // namespace
+
+std::string_view DomainKindName(DomainKind kind) { return kKinds[size_t(kind)].name; }
+std::string_view DomainKindLabel(DomainKind kind) { return kKinds[size_t(kind)].label; }
+
+std::optional<DomainKind> DomainKindFromName(std::string_view name) {
+  for (size_t i = 0; i < kDomainKindCount; ++i) {
+    if (kKinds[i].name == name || kKinds[i].label == name) return DomainKind(i);
+  }
+  return std::nullopt;
+}
+
+uint32_t DefaultKindWeight(DomainKind kind) {
+  return kind == DomainKind::kPlain ? PlainWeight() : kKinds[size_t(kind)].weight;
+}
+
+}  // namespace mxray::fleet

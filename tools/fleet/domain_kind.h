@@ -1,0 +1,63 @@
+// The closed set of DNS behaviours a fleet domain can have, their stable names (used in domain
+// names, expectation lines and flags) and default weights in a population.
+#ifndef MXRAY_TOOLS_FLEET_DOMAIN_KIND_H_
+#define MXRAY_TOOLS_FLEET_DOMAIN_KIND_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace mxray::fleet {
+
+// One value per case mxray must survive; see population.h for the records each one serves and
+// the result mxray must produce. Append new kinds at the end: the order feeds the seeded mix.
+enum class DomainKind : uint8_t {
+  kPlain,               // MX 10 mx1.provider-N.test (shared), A only
+  kMultiMx,             // three provider MX, two with the same preference
+  kDualStack,           // own exchange with A and AAAA ::1
+  kAaaaOnly,            // own exchange with AAAA ::1 only
+  kCnameDomain,         // the domain is a CNAME to a name with the MX
+  kExchangeCname,       // the exchange is a CNAME to a provider host
+  kCnameChain,          // the domain reaches its MX through 4 CNAME hops
+  kCnameTooLong,        // 12 CNAME hops: past mxray's limit of 10
+  kCnameLoop,           // domain -> a -> b -> a
+  kExchangeCnameLoop,   // exchange -> la -> lb -> la
+  kNullMx,              // "0 ." alone (and an A record that must not be used)
+  kNullMxMixed,         // "0 ." next to a real MX
+  kImplicitA,           // no MX; A on the domain
+  kImplicitDual,        // no MX; A and AAAA on the domain
+  kImplicitAaaa,        // no MX; AAAA on the domain
+  kNoMailHost,          // the name exists (TXT), no MX, A or AAAA
+  kNxdomain,            // the domain does not exist
+  kServfail,            // every query under the domain: SERVFAIL
+  kRefused,             // every query under the domain: REFUSED
+  kTimeout,             // every query under the domain is dropped
+  kExchangeNxdomain,    // the exchange does not exist
+  kExchangeServfail,    // the exchange's address queries: SERVFAIL
+  kExchangeTimeout,     // the exchange's address queries are dropped
+  kExchangeNodata,      // the exchange exists with neither A nor AAAA
+  kOversizedMx,         // 40 MX records: TC over UDP, full over TCP
+  kOversizedA,          // exchange with 100 A records: TC over UDP, full over TCP
+  kIpLiteral,           // MX "127.0.0.9" and "[127.0.0.9]" as names
+  kInvalidName,         // MX "bad_name!.test" and "mail host.<domain>" (raw label bytes)
+  kMalformedTruncated,  // answers end in the middle of a record
+  kMalformedPointerLoop,   // compression pointers pointing at each other
+  kMalformedPointerRange,  // a compression pointer past the end of the message
+  kMalformedGarbage,       // the answer section is garbage
+  kForeignOwner,           // the MX answer is owned by another name; the domain has an A
+};
+inline constexpr size_t kDomainKindCount = size_t(DomainKind::kForeignOwner) + 1;
+
+// "plain", "multi_mx", "exchange_cname_loop"... stable: part of the expectation format.
+std::string_view DomainKindName(DomainKind kind);
+// The same with '-' for '_': the first part of every domain name of that kind.
+std::string_view DomainKindLabel(DomainKind kind);
+// Accepts the name or the label form.
+std::optional<DomainKind> DomainKindFromName(std::string_view name);
+// Relative weight (out of 100,000) in the default mix.
+uint32_t DefaultKindWeight(DomainKind kind);
+
+}  // namespace mxray::fleet
+
+#endif  // MXRAY_TOOLS_FLEET_DOMAIN_KIND_H_

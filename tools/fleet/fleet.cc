@@ -1,0 +1,120 @@
+// Assembly of the fleet (see fleet.h) and the writers of its domain and expectation lists.
+#include "tools/fleet/fleet.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+
+namespace mxray::fleet {
+namespace {
+
+constexpr size_t kFlushBytes = 1 << 20;
+
+absl::Status WriteAll(int fd, std::string* buffer) {
+  size_t off = 0;
+  while (off < buffer->size()) {
+    ssize_t r = write(fd, buffer->data() + off, buffer->size() - off);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) return absl::ErrnoToStatus(errno, "write");
+    off += size_t(r);
+  }
+  buffer->clear();
+  return absl::OkStatus();
+}
+
+template <typename AppendLine>
+absl::Status WriteLines(const Population& population, int fd, AppendLine append_line) {
+  std::string buffer;
+  buffer.reserve(kFlushBytes + 4096);
+  std::string line;
+  for (size_t i = 0; i < population.size(); ++i) {
+    append_line(i, &buffer, &line);
+    buffer.push_back('\n');
+    if (buffer.size() >= kFlushBytes) {
+      absl::Status status = WriteAll(fd, &buffer);
+      if (!status.ok()) return status;
+    }
+  }
+  return WriteAll(fd, &buffer);
+}
+
+template <typename Writer>
+absl::Status WriteToPath(const std::string& path, Writer writer) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("open ", path));
+  absl::Status status = writer(fd);
+  if (close(fd) != 0 && status.ok()) status = absl::ErrnoToStatus(errno, "close " + path);
+  return status;
+}
+
+}  // namespace
+
+absl::Status WriteDomainList(const Population& population, int fd) {
+  return WriteLines(population, fd, [&](size_t i, std::string* buffer, std::string*) {
+    population.AppendDomainName(i, buffer);
+  });
+}
+
+absl::Status WriteExpectations(const Population& population, int fd) {
+  return WriteLines(population, fd, [&](size_t i, std::string* buffer, std::string* line) {
+    population.WriteExpectation(i, line);
+    buffer->append(*line);
+  });
+}
+
+Fleet::Fleet(Population population) : population_(std::move(population)), zone_(&population_) {}
+
+absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options) {
+  PopulationOptions population_options;
+  population_options.seed = options.seed;
+  population_options.domain_count = options.domain_count;
+  population_options.provider_count = options.provider_count;
+  population_options.kind_weights = options.kind_weights;
+  population_options.max_exchanges = options.max_exchanges;
+  population_options.max_addresses = options.max_addresses;
+  absl::StatusOr<Population> population = Population::Create(population_options);
+  if (!population.ok()) return population.status();
+
+  std::unique_ptr<Fleet> fleet(new Fleet(*std::move(population)));
+  absl::StatusOr<std::unique_ptr<EpollLoop>> loop = EpollLoop::Create();
+  if (!loop.ok()) return loop.status();
+  fleet->loop_ = *std::move(loop);
+
+  DnsServerOptions dns_options;
+  dns_options.ip = options.dns_ip;
+  dns_options.port = options.dns_port;
+  absl::StatusOr<std::unique_ptr<DnsServer>> dns =
+      DnsServer::Create(fleet->loop_.get(), {&fleet->zone_}, dns_options);
+  if (!dns.ok()) return dns.status();
+  fleet->dns_ = *std::move(dns);
+
+  fleet->loop_->Start();
+  return fleet;
+}
+
+Fleet::~Fleet() { Stop(); }
+
+void Fleet::Stop() {
+  if (loop_) loop_->Stop();
+}
+
+absl::Status Fleet::WriteDomainList(int fd) const {
+  return fleet::WriteDomainList(population_, fd);
+}
+
+absl::Status Fleet::WriteDomainList(const std::string& path) const {
+  return WriteToPath(path, [&](int fd) { return fleet::WriteDomainList(population_, fd); });
+}
+
+absl::Status Fleet::WriteExpectations(int fd) const {
+  return fleet::WriteExpectations(population_, fd);
+}
+
+absl::Status Fleet::WriteExpectations(const std::string& path) const {
+  return WriteToPath(path, [&](int fd) { return fleet::WriteExpectations(population_, fd); });
+}
+
+}  // namespace mxray::fleet

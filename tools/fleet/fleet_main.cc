@@ -1,0 +1,137 @@
+// mxray-fleet: runs the simulated fleet as its own process for tests, benchmarks and manual runs.
+// Prints the bound DNS address on stdout once the lists are written and the servers answer, then
+// serves until SIGINT or SIGTERM.
+#include <signal.h>
+
+#include <charconv>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "CLI/CLI.hpp"
+#include "tools/fleet/fleet.h"
+
+namespace {
+
+using mxray::fleet::DomainKind;
+
+bool ParseNumber(std::string_view text, uint32_t* n) {
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), *n);
+  return !text.empty() && ec == std::errc() && end == text.data() + text.size();
+}
+
+// "127.0.0.1:5353", "[::1]:5353", or a bare address (port 0: pick one).
+bool ParseHostPort(const std::string& text, std::string* ip, uint16_t* port) {
+  std::string_view host = text;
+  std::string_view port_text;
+  if (!host.empty() && host.front() == '[') {
+    size_t close = host.find(']');
+    if (close == std::string_view::npos) return false;
+    if (close + 1 < host.size()) {
+      if (host[close + 1] != ':') return false;
+      port_text = host.substr(close + 2);
+    }
+    host = host.substr(1, close - 1);
+  } else if (size_t colon = host.rfind(':');
+             colon != std::string_view::npos && host.find(':') == colon) {
+    port_text = host.substr(colon + 1);
+    host = host.substr(0, colon);
+  }
+  uint32_t p = 0;
+  if (!port_text.empty() && (!ParseNumber(port_text, &p) || p > 65535)) return false;
+  *ip = std::string(host);
+  *port = uint16_t(p);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mxray-fleet: a simulated population of .test mail domains served on loopback"};
+  mxray::fleet::FleetOptions options;
+  std::string dns = "127.0.0.1:0";
+  std::vector<std::string> weights;
+  std::string domains_path, expectations_path;
+  bool list_kinds = false;
+  app.add_option("--domains", options.domain_count, "number of domains")->capture_default_str();
+  app.add_option("--seed", options.seed, "population seed")->capture_default_str();
+  app.add_option("--providers", options.provider_count,
+                 "hosting providers sharing MX hosts (0: domains/500 in [4, 1024])");
+  app.add_option("--dns", dns, "DNS listen address, IP:PORT (loopback; port 0 picks one)")
+      ->capture_default_str();
+  app.add_option("--weight", weights,
+                 "KIND=W overrides a kind's weight (out of 100000); W=0 removes it; repeatable");
+  app.add_option("--max-exchanges", options.max_exchanges, "mxray's exchange cap")
+      ->capture_default_str();
+  app.add_option("--max-addresses", options.max_addresses, "mxray's address cap")
+      ->capture_default_str();
+  app.add_option("--write-domains", domains_path, "write the domain list, one per line");
+  app.add_option("--write-expectations", expectations_path,
+                 "write the expected records, one JSON line per domain");
+  app.add_flag("--list-kinds", list_kinds, "print the kinds and default weights, then exit");
+  CLI11_PARSE(app, argc, argv);
+
+  if (list_kinds) {
+    for (size_t k = 0; k < mxray::fleet::kDomainKindCount; ++k) {
+      std::printf("%s %u\n", std::string(DomainKindName(DomainKind(k))).c_str(),
+                  mxray::fleet::DefaultKindWeight(DomainKind(k)));
+    }
+    return 0;
+  }
+  if (!ParseHostPort(dns, &options.dns_ip, &options.dns_port)) {
+    std::fprintf(stderr, "mxray-fleet: bad --dns %s\n", dns.c_str());
+    return 2;
+  }
+  for (const std::string& w : weights) {
+    size_t eq = w.find('=');
+    std::optional<DomainKind> kind = mxray::fleet::DomainKindFromName(w.substr(0, eq));
+    uint32_t weight = 0;
+    if (eq == std::string::npos || !kind || !ParseNumber(std::string_view(w).substr(eq + 1), &weight)) {
+      std::fprintf(stderr, "mxray-fleet: bad --weight %s (see --list-kinds)\n", w.c_str());
+      return 2;
+    }
+    options.kind_weights.emplace_back(*kind, weight);
+  }
+
+  // Blocked before any thread starts, so that only sigwait below sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  absl::StatusOr<std::unique_ptr<mxray::fleet::Fleet>> fleet = mxray::fleet::Fleet::Start(options);
+  if (!fleet.ok()) {
+    std::fprintf(stderr, "mxray-fleet: %s\n", fleet.status().ToString().c_str());
+    return 1;
+  }
+  absl::Status status;
+  if (!domains_path.empty()) status = (*fleet)->WriteDomainList(domains_path);
+  if (status.ok() && !expectations_path.empty()) {
+    status = (*fleet)->WriteExpectations(expectations_path);
+  }
+  if (!status.ok()) {
+    std::fprintf(stderr, "mxray-fleet: %s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("%s\n", (*fleet)->dns_server().c_str());
+  std::fflush(stdout);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  (*fleet)->Stop();
+  mxray::fleet::DnsServerStats s = (*fleet)->dns_stats();
+  std::fprintf(stderr,
+               "mxray-fleet: udp=%llu tcp=%llu noerror=%llu nxdomain=%llu servfail=%llu "
+               "refused=%llu other=%llu dropped=%llu truncated=%llu malformed=%llu "
+               "udp_send_failed=%llu tcp_accepted=%llu tcp_rejected=%llu\n",
+               (unsigned long long)s.queries_udp, (unsigned long long)s.queries_tcp,
+               (unsigned long long)s.rcode_noerror, (unsigned long long)s.rcode_nxdomain,
+               (unsigned long long)s.rcode_servfail, (unsigned long long)s.rcode_refused,
+               (unsigned long long)s.rcode_other, (unsigned long long)s.dropped,
+               (unsigned long long)s.truncated, (unsigned long long)s.malformed,
+               (unsigned long long)s.udp_send_failed, (unsigned long long)s.tcp_accepted,
+               (unsigned long long)s.tcp_rejected);
+  return 0;
+}

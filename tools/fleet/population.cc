@@ -1,0 +1,384 @@
+// The population model and its expectations (see population.h). The expected records here and the
+// answers in population_zone.cc describe the same facts; tests resolve every kind against the
+// served zone and compare with these lines.
+#include "tools/fleet/population.h"
+
+#include <algorithm>
+#include <charconv>
+
+#include "absl/strings/str_cat.h"
+
+namespace mxray::fleet {
+namespace {
+
+enum Salt : uint64_t { kSaltTag = 1, kSaltKind, kSaltProvider, kSaltOwn };
+
+uint64_t SplitMix64(uint64_t x) {
+  x += 0x9E3779B97F4A7C15ull;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ull;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBull;
+  return x ^ (x >> 31);
+}
+
+constexpr std::string_view kBase36 = "0123456789abcdefghijklmnopqrstuvwxyz";
+constexpr size_t kTagChars = 4;
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  out->push_back('"');
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(c);
+    } else if (uint8_t(c) < 0x20) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      out->append("\\u00");
+      out->push_back(kHex[uint8_t(c) >> 4]);
+      out->push_back(kHex[c & 0xF]);
+    } else {
+      out->push_back(c);
+    }
+  }
+  out->push_back('"');
+}
+
+void AppendJsonStrings(const std::vector<std::string>& v, std::string* out) {
+  out->push_back('[');
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (i) out->push_back(',');
+    AppendJsonString(v[i], out);
+  }
+  out->push_back(']');
+}
+
+}  // namespace
+
+absl::StatusOr<Population> Population::Create(const PopulationOptions& options) {
+  if (options.domain_count == 0) return absl::InvalidArgumentError("domain_count must be > 0");
+  if (options.domain_count > 1'000'000'000) {
+    return absl::InvalidArgumentError("domain_count must be <= 1e9");
+  }
+  if (options.max_exchanges == 0 || options.max_addresses == 0) {
+    return absl::InvalidArgumentError("max_exchanges and max_addresses must be > 0");
+  }
+  Population p;
+  p.options_ = options;
+  p.provider_count_ = options.provider_count
+                          ? options.provider_count
+                          : std::clamp<size_t>(options.domain_count / 500, 4, 1024);
+  // Addresses stay inside 127.1.0.0/16: 250 hosts per third octet.
+  if (p.provider_count_ * kProviderHosts > 250 * 256) {
+    return absl::InvalidArgumentError("provider_count must be <= 21333");
+  }
+  std::array<uint32_t, kDomainKindCount> weights;
+  for (size_t k = 0; k < kDomainKindCount; ++k) weights[k] = DefaultKindWeight(DomainKind(k));
+  for (const auto& [kind, weight] : options.kind_weights) weights[size_t(kind)] = weight;
+  for (size_t k = 0; k < kDomainKindCount; ++k) {
+    if (weights[k] == 0) continue;
+    p.enabled_.push_back(DomainKind(k));
+    p.total_weight_ += weights[k];
+    p.cumulative_.push_back(p.total_weight_);
+  }
+  if (p.enabled_.empty()) return absl::InvalidArgumentError("every kind has weight 0");
+  return p;
+}
+
+uint64_t Population::Mix(size_t i, uint64_t salt) const {
+  return SplitMix64(SplitMix64(options_.seed) ^ (uint64_t(i) * 0x9E3779B97F4A7C15ull) ^
+                    (salt * 0xC2B2AE3D27D4EB4Full));
+}
+
+DomainKind Population::Kind(size_t i) const {
+  if (i < enabled_.size()) return enabled_[i];
+  uint64_t r = Mix(i, kSaltKind) % total_weight_;
+  size_t k = std::upper_bound(cumulative_.begin(), cumulative_.end(), r) - cumulative_.begin();
+  return enabled_[k];
+}
+
+void Population::AppendTag(size_t i, std::string* out) const {
+  uint64_t h = Mix(i, kSaltTag);
+  for (size_t c = 0; c < kTagChars; ++c) {
+    out->push_back(kBase36[h % 36]);
+    h /= 36;
+  }
+}
+
+void Population::AppendDomainName(size_t i, std::string* out) const {
+  out->append(DomainKindLabel(Kind(i)));
+  absl::StrAppend(out, "-", i, "-");
+  AppendTag(i, out);
+  out->append(".test");
+}
+
+std::string Population::DomainName(size_t i) const {
+  std::string name;
+  AppendDomainName(i, &name);
+  return name;
+}
+
+std::optional<size_t> Population::FindDomain(std::string_view label) const {
+  size_t tag_dash = label.rfind('-');
+  if (tag_dash == std::string_view::npos || label.size() - tag_dash - 1 != kTagChars) {
+    return std::nullopt;
+  }
+  size_t index_dash = label.rfind('-', tag_dash - 1);
+  if (index_dash == std::string_view::npos || index_dash + 1 == tag_dash) return std::nullopt;
+  std::string_view digits = label.substr(index_dash + 1, tag_dash - index_dash - 1);
+  if (digits.size() > 1 && digits[0] == '0') return std::nullopt;  // one spelling per index
+  size_t i = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), i);
+  if (ec != std::errc() || end != digits.data() + digits.size() || i >= size()) {
+    return std::nullopt;
+  }
+  if (label.substr(0, index_dash) != DomainKindLabel(Kind(i))) return std::nullopt;
+  char tag[kTagChars];
+  uint64_t h = Mix(i, kSaltTag);
+  for (size_t c = 0; c < kTagChars; ++c) {
+    tag[c] = kBase36[h % 36];
+    h /= 36;
+  }
+  if (label.substr(tag_dash + 1) != std::string_view(tag, kTagChars)) return std::nullopt;
+  return i;
+}
+
+std::optional<size_t> Population::FirstOfKind(DomainKind kind) const {
+  for (size_t i = 0; i < size(); ++i) {
+    if (Kind(i) == kind) return i;
+  }
+  return std::nullopt;
+}
+
+size_t Population::ProviderOf(size_t i) const { return Mix(i, kSaltProvider) % provider_count_; }
+
+Ipv4 Population::OwnAddress(size_t i, size_t n) const {
+  size_t slot = Mix(i, kSaltOwn + n) % kOwnAddressPool;
+  return {127, 2, uint8_t(slot / 250), uint8_t(1 + slot % 250)};
+}
+
+std::string Population::ProviderHost(size_t provider, int host) {
+  return absl::StrCat("mx", host, ".provider-", provider, ".test");
+}
+
+Ipv4 Population::ProviderAddress(size_t provider, int host) {
+  size_t h = provider * kProviderHosts + size_t(host - 1);
+  return {127, 1, uint8_t(h / 250), uint8_t(1 + h % 250)};
+}
+
+Ipv4 Population::BulkAddress(size_t n) { return {127, 3, 0, uint8_t(1 + n)}; }
+
+std::string Population::AddressText(const Ipv4& ip) {
+  return absl::StrCat(ip[0], ".", ip[1], ".", ip[2], ".", ip[3]);
+}
+
+Expectation Population::Expect(size_t i) const {
+  Expectation e;
+  e.domain = DomainName(i);
+  e.kind = Kind(i);
+  const std::string& d = e.domain;
+  const size_t p = ProviderOf(i);
+  const std::string own = AddressText(OwnAddress(i, 0));
+  const std::string v6 = "::1";
+
+  auto provider_exchange = [&](uint16_t pref, int host) {
+    return ExpectedExchange{.preference = pref,
+                            .exchange = ProviderHost(p, host),
+                            .status = "ok",
+                            .addresses = {AddressText(ProviderAddress(p, host))}};
+  };
+  auto own_exchange = [&](std::string_view status, std::vector<std::string> addresses) {
+    return ExpectedExchange{.preference = 10,
+                            .exchange = absl::StrCat("mx.", d),
+                            .status = status,
+                            .addresses = std::move(addresses)};
+  };
+  auto implicit = [&](std::vector<std::string> addresses) {
+    e.status = "ok";
+    e.mx_source = "implicit";
+    e.mx.push_back({.preference = 0, .exchange = d, .status = "ok", .addresses = addresses});
+  };
+  auto nothing = [&](std::string_view status) {
+    e.status = status;
+    e.mx_source = "none";
+  };
+  // Domain status from its exchanges, as mxray aggregates them.
+  auto from_exchanges = [&] {
+    e.mx_source = "mx";
+    bool any_address = false, any_timeout = false, any_error = false;
+    for (const ExpectedExchange& x : e.mx) {
+      any_address |= !x.addresses.empty();
+      any_timeout |= x.status == "dns_timeout";
+      // A CNAME loop is a broken zone, as much a DNS error as SERVFAIL.
+      any_error |= x.status == "dns_error" || x.status == "cname_loop";
+    }
+    e.status = any_address   ? "ok"
+               : any_timeout ? "dns_timeout"
+               : any_error   ? "dns_error"
+                             : "no_mail_host";
+  };
+
+  switch (e.kind) {
+    case DomainKind::kPlain:
+      e.mx.push_back(provider_exchange(10, 1));
+      break;
+    case DomainKind::kMultiMx:
+      e.mx.push_back(provider_exchange(10, 1));
+      e.mx.push_back(provider_exchange(10, 2));
+      e.mx.push_back(provider_exchange(20, 3));
+      break;
+    case DomainKind::kDualStack:
+      e.mx.push_back(own_exchange("ok", {own, v6}));
+      break;
+    case DomainKind::kAaaaOnly:
+      e.mx.push_back(own_exchange("ok", {v6}));
+      break;
+    case DomainKind::kCnameDomain:
+      e.mx_cname = {absl::StrCat("real.", d)};
+      e.mx.push_back(provider_exchange(10, 1));
+      break;
+    case DomainKind::kExchangeCname: {
+      ExpectedExchange x = own_exchange("ok", {AddressText(ProviderAddress(p, 1))});
+      x.cname = {ProviderHost(p, 1)};
+      e.mx.push_back(std::move(x));
+      break;
+    }
+    case DomainKind::kCnameChain:
+      for (int h = 1; h <= kChainHops; ++h) e.mx_cname.push_back(absl::StrCat("c", h, ".", d));
+      e.mx.push_back(provider_exchange(10, 1));
+      break;
+    case DomainKind::kCnameTooLong:
+    case DomainKind::kCnameLoop:
+      nothing("dns_error");
+      return e;
+    case DomainKind::kExchangeCnameLoop:
+      e.mx.push_back(own_exchange("cname_loop", {}));
+      break;
+    case DomainKind::kNullMx:
+      e.status = "null_mx";
+      e.mx_source = "null_mx";
+      return e;
+    case DomainKind::kNullMxMixed:
+      e.mx.push_back({.preference = 0, .exchange = "", .status = "null_mx_mixed"});
+      e.mx.push_back(provider_exchange(10, 1));
+      break;
+    case DomainKind::kImplicitA:
+      implicit({own});
+      return e;
+    case DomainKind::kImplicitDual:
+      implicit({own, v6});
+      return e;
+    case DomainKind::kImplicitAaaa:
+      implicit({v6});
+      return e;
+    case DomainKind::kForeignOwner:
+      // The MX records are not for the asked name: ignored, so the domain has no MX.
+      implicit({own});
+      return e;
+    case DomainKind::kNoMailHost:
+      nothing("no_mail_host");
+      return e;
+    case DomainKind::kNxdomain:
+      nothing("nxdomain");
+      return e;
+    case DomainKind::kServfail:
+    case DomainKind::kRefused:
+    case DomainKind::kMalformedTruncated:
+    case DomainKind::kMalformedPointerLoop:
+    case DomainKind::kMalformedPointerRange:
+    case DomainKind::kMalformedGarbage:
+      nothing("dns_error");
+      return e;
+    case DomainKind::kTimeout:
+      nothing("dns_timeout");
+      return e;
+    case DomainKind::kExchangeNxdomain:
+      e.mx.push_back(own_exchange("nxdomain", {}));
+      break;
+    case DomainKind::kExchangeServfail:
+      e.mx.push_back(own_exchange("dns_error", {}));
+      break;
+    case DomainKind::kExchangeTimeout:
+      e.mx.push_back(own_exchange("dns_timeout", {}));
+      break;
+    case DomainKind::kExchangeNodata:
+      e.mx.push_back(own_exchange("no_address", {}));
+      break;
+    case DomainKind::kOversizedMx:
+      // Preferences 1..40 are distinct, so the first max_exchanges by preference are resolved.
+      for (int k = 1; k <= kOversizedMxCount; ++k) {
+        ExpectedExchange x{.preference = uint16_t(k), .exchange = absl::StrCat("mx", k, ".", d)};
+        if (size_t(k) <= options_.max_exchanges) {
+          x.status = "ok";
+          x.addresses = {AddressText(OwnAddress(i, k))};
+        } else {
+          x.status = "skipped";
+          e.mx_truncated = true;
+        }
+        e.mx.push_back(std::move(x));
+      }
+      break;
+    case DomainKind::kOversizedA: {
+      ExpectedExchange x = own_exchange("ok", {});
+      for (size_t n = 0; n < size_t(kOversizedACount); ++n) {
+        if (n == options_.max_addresses) {
+          x.addresses_truncated = true;
+          break;
+        }
+        x.addresses.push_back(AddressText(BulkAddress(n)));
+      }
+      e.mx.push_back(std::move(x));
+      break;
+    }
+    case DomainKind::kIpLiteral:
+      e.mx.push_back({.preference = 10, .exchange = "127.0.0.9", .status = "ip_literal"});
+      e.mx.push_back({.preference = 20, .exchange = "[127.0.0.9]", .status = "ip_literal"});
+      break;
+    case DomainKind::kInvalidName:
+      e.mx.push_back({.preference = 10, .exchange = "bad_name!.test", .status = "invalid_name"});
+      e.mx.push_back({.preference = 20,
+                      .exchange = absl::StrCat("mail\\032host.", d),
+                      .status = "invalid_name"});
+      break;
+  }
+  from_exchanges();
+  return e;
+}
+
+void Population::WriteExpectation(size_t i, std::string* json_line) const {
+  ExpectationToJson(Expect(i), json_line);
+}
+
+void Population::ExpectationToJson(const Expectation& e, std::string* out) {
+  out->clear();
+  out->append("{\"domain\":");
+  AppendJsonString(e.domain, out);
+  out->append(",\"kind\":");
+  AppendJsonString(DomainKindName(e.kind), out);
+  out->append(",\"status\":");
+  AppendJsonString(e.status, out);
+  out->append(",\"mx_source\":");
+  AppendJsonString(e.mx_source, out);
+  if (!e.mx_cname.empty()) {
+    out->append(",\"mx_cname\":");
+    AppendJsonStrings(e.mx_cname, out);
+  }
+  if (e.mx_truncated) out->append(",\"mx_truncated\":true");
+  out->append(",\"mx\":[");
+  for (size_t k = 0; k < e.mx.size(); ++k) {
+    const ExpectedExchange& x = e.mx[k];
+    if (k) out->push_back(',');
+    absl::StrAppend(out, "{\"preference\":", x.preference, ",\"exchange\":");
+    AppendJsonString(x.exchange, out);
+    out->append(",\"status\":");
+    AppendJsonString(x.status, out);
+    if (!x.cname.empty()) {
+      out->append(",\"cname\":");
+      AppendJsonStrings(x.cname, out);
+    }
+    if (x.addresses_truncated) out->append(",\"addresses_truncated\":true");
+    out->append(",\"addresses\":");
+    AppendJsonStrings(x.addresses, out);
+    out->push_back('}');
+  }
+  out->append("]}");
+}
+
+}  // namespace mxray::fleet

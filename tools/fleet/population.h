@@ -1,0 +1,128 @@
+// The fleet's population: which domains exist, how each behaves in DNS, and the record mxray must
+// produce for each. Everything is a pure function of (seed, index), and the kind and index are
+// spelled in the domain name itself, so servers answer from the name alone and memory does not
+// grow with the population (runs go to millions of domains).
+//
+// Names. Domain i is "<kind-label>-<i>-<tag>.test", e.g. "plain-42-k3x9.test", where <tag> is 4
+// base-36 characters derived from (seed, i): a name from another seed or index is NXDOMAIN.
+// Names under a domain ("mx.<domain>", "c1.<domain>"...) exist only as its kind says. Shared
+// provider hosts are "mx1|mx2|mx3.provider-<p>.test".
+//
+// Addresses (all loopback, so that later SMTP servers can listen on each):
+//   127.1.0.0/16  provider hosts: host h = 3p + (k - 1) of mxk.provider-p is 127.1.(h/250).(1+h%250)
+//   127.2.0.0/16  a pool of 1000 addresses for the domains' own hosts: 127.2.{0..3}.{1..250}
+//   127.3.0.1-100 the 100 A records of the oversized_a exchange (shared by all such domains)
+//   ::1           the only IPv6 address handed out
+#ifndef MXRAY_TOOLS_FLEET_POPULATION_H_
+#define MXRAY_TOOLS_FLEET_POPULATION_H_
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "tools/fleet/domain_kind.h"
+
+namespace mxray::fleet {
+
+using Ipv4 = std::array<uint8_t, 4>;
+using Ipv6 = std::array<uint8_t, 16>;
+inline constexpr Ipv6 kIpv6Loopback = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+
+struct PopulationOptions {
+  uint64_t seed = 1;
+  size_t domain_count = 1000;
+  // Hosting providers whose MX hosts the plain domains share; 0 = domain_count / 500 clamped
+  // to [4, 1024] (at most 3072 provider addresses: later SMTP servers listen on each).
+  size_t provider_count = 0;
+  // Overrides of DefaultKindWeight (out of 100,000). Weight 0 removes a kind entirely.
+  std::vector<std::pair<DomainKind, uint32_t>> kind_weights;
+  // The caps mxray applies (--max-exchanges, --max-addresses): expectations depend on them.
+  size_t max_exchanges = 16;
+  size_t max_addresses = 16;
+};
+
+// The record mxray must produce for one domain; vocabularies of engine/domain_record.h.
+struct ExpectedExchange {
+  uint16_t preference = 0;
+  std::string exchange;                // as mxray prints it: lowercase, \DDD escapes, "" for "."
+  std::string_view status;             // ok|no_address|nxdomain|dns_error|dns_timeout|...
+  std::vector<std::string> cname;      // asserted only when non-empty
+  bool addresses_truncated = false;    // asserted only when true
+  std::vector<std::string> addresses;  // IPv4 in answer order, then IPv6
+};
+struct Expectation {
+  std::string domain;
+  DomainKind kind = DomainKind::kPlain;
+  std::string_view status;          // ok|nxdomain|null_mx|no_mail_host|dns_error|dns_timeout
+  std::string_view mx_source;       // mx|implicit|null_mx|none
+  std::vector<std::string> mx_cname;  // asserted only when non-empty
+  bool mx_truncated = false;          // asserted only when true
+  std::vector<ExpectedExchange> mx;   // ordered by preference, then exchange
+};
+
+class Population {
+ public:
+  // The shape of each kind; the zone serves these and the expectations quote them.
+  static constexpr int kProviderHosts = 3;
+  static constexpr size_t kOwnAddressPool = 1000;
+  static constexpr int kChainHops = 4;
+  static constexpr int kLongChainHops = 12;
+  static constexpr int kOversizedMxCount = 40;
+  static constexpr int kOversizedACount = 100;
+  static constexpr uint32_t kTtl = 300;
+
+  static absl::StatusOr<Population> Create(const PopulationOptions& options);
+
+  size_t size() const { return options_.domain_count; }
+  uint64_t seed() const { return options_.seed; }
+  size_t provider_count() const { return provider_count_; }
+  const PopulationOptions& options() const { return options_; }
+
+  std::string DomainName(size_t i) const;
+  void AppendDomainName(size_t i, std::string* out) const;
+  // The first `kinds with a non-zero weight` domains take each such kind once, in enum order, so
+  // that even a tiny population has every case; later ones draw from the seeded weighted mix.
+  DomainKind Kind(size_t i) const;
+  // The index of the domain whose name's first label is `label` (lowercase), if it is one of ours.
+  std::optional<size_t> FindDomain(std::string_view label) const;
+  std::optional<size_t> FirstOfKind(DomainKind kind) const;
+
+  size_t ProviderOf(size_t i) const;
+  // The n-th own host address of domain i, from the 127.2 pool.
+  Ipv4 OwnAddress(size_t i, size_t n) const;
+  // "mx<host>.provider-<p>.test", host in [1, kProviderHosts].
+  static std::string ProviderHost(size_t provider, int host);
+  static Ipv4 ProviderAddress(size_t provider, int host);
+  // 127.3.0.(1 + n), n < kOversizedACount.
+  static Ipv4 BulkAddress(size_t n);
+  static std::string AddressText(const Ipv4& ip);
+
+  Expectation Expect(size_t i) const;
+  // One JSON line, no trailing newline (replaces *json_line):
+  // {"domain","kind","status","mx_source",["mx_cname"],["mx_truncated"],"mx":[{"preference",
+  //  "exchange","status",["cname"],["addresses_truncated"],"addresses"}]}
+  void WriteExpectation(size_t i, std::string* json_line) const;
+  static void ExpectationToJson(const Expectation& e, std::string* json_line);
+  static std::string_view KindName(DomainKind kind) { return DomainKindName(kind); }
+
+ private:
+  Population() = default;
+  uint64_t Mix(size_t i, uint64_t salt) const;
+  void AppendTag(size_t i, std::string* out) const;
+
+  PopulationOptions options_;
+  size_t provider_count_ = 0;
+  std::vector<DomainKind> enabled_;         // kinds with a non-zero weight, in enum order
+  std::vector<uint64_t> cumulative_;        // running sum of weights over enabled_
+  uint64_t total_weight_ = 0;
+};
+
+}  // namespace mxray::fleet
+
+#endif  // MXRAY_TOOLS_FLEET_POPULATION_H_

@@ -1,0 +1,68 @@
+// `mxray scan`: the thin glue from options to Auditor, JsonlWriter and OutputSink.
+#include "tools/mxray/scan.h"
+
+#include <cstdio>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "engine/domain_input.h"
+#include "report/jsonl_writer.h"
+#include "report/output_sink.h"
+
+namespace mxray::cli {
+namespace {
+
+class JsonlSink : public engine::RecordSink {
+ public:
+  explicit JsonlSink(report::OutputSink* out) : out_(out) {}
+  absl::Status Write(const engine::DomainRecord& record) override {
+    return out_->WriteLine(writer_.Format(record));
+  }
+
+ private:
+  report::OutputSink* out_;
+  report::JsonlWriter writer_;
+};
+
+}  // namespace
+
+std::string SummaryLine(const engine::AuditStats& stats) {
+  double seconds = static_cast<double>(stats.elapsed_ns) / 1e9;
+  double rate = seconds > 0 ? static_cast<double>(stats.lines) / seconds : 0;
+  std::string line = absl::StrFormat("mxray: %d domains in %.2f s (%.0f/s)", stats.lines, seconds,
+                                     rate);
+  const char* sep = ": ";
+  for (int s = 0; s <= static_cast<int>(engine::DomainStatus::kDnsTimeout); ++s) {
+    if (stats.by_status[s] == 0) continue;
+    std::string_view name = engine::DomainStatusName(static_cast<engine::DomainStatus>(s));
+    absl::StrAppend(&line, sep, std::string(name), " ", stats.by_status[s]);
+    sep = ", ";
+  }
+  absl::StrAppendFormat(&line, "; %d DNS queries, %d answers shared",
+                        stats.resolver.queries,
+                        stats.a_cache.hits + stats.a_cache.joined + stats.aaaa_cache.hits +
+                            stats.aaaa_cache.joined + stats.mx_cache.hits + stats.mx_cache.joined);
+  return line;
+}
+
+absl::Status RunScan(const ScanOptions& options, engine::AuditStats* stats_out) {
+  absl::StatusOr<std::unique_ptr<engine::InputReader>> input =
+      engine::InputReader::Open(options.audit.inputs, options.audit.max_line_bytes);
+  if (!input.ok()) return input.status();
+  absl::StatusOr<std::unique_ptr<engine::Auditor>> auditor =
+      engine::Auditor::Create(options.audit);
+  if (!auditor.ok()) return auditor.status();
+  absl::StatusOr<std::unique_ptr<report::OutputSink>> out = report::OutputSink::Open(options.output);
+  if (!out.ok()) return out.status();
+
+  JsonlSink sink(out->get());
+  absl::Status run = (*auditor)->Run(**input, sink);
+  absl::Status closed = (*out)->Close();
+  engine::AuditStats stats = (*auditor)->stats();
+  if (options.summary) std::fprintf(stderr, "%s\n", SummaryLine(stats).c_str());
+  if (stats_out != nullptr) *stats_out = stats;
+  if (!run.ok()) return run;
+  return closed;
+}
+
+}  // namespace mxray::cli
