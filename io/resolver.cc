@@ -3,8 +3,14 @@
 #include "io/resolver.h"
 
 #include <arpa/nameser.h>
+#include <limits.h>
 #include <poll.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
 
 #include <mutex>
 
@@ -34,6 +40,9 @@ class Resolver::SocketWatch : public IoHandler {
  public:
   SocketWatch(Resolver* resolver, int fd) : resolver_(resolver), fd_(fd) {
     slot_ = resolver_->loop_->Register(this);
+    int type = 0;
+    socklen_t len = sizeof(type);
+    stream_ = getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == 0 && type == SOCK_STREAM;
   }
 
   void Update(uint32_t want) {
@@ -65,8 +74,18 @@ class Resolver::SocketWatch : public IoHandler {
     }
     Arm();
     // Processing may close this socket and delete this watch: touch no member after it.
+    bool stream = stream_;
     if (read_fd != ARES_SOCKET_BAD || write_fd != ARES_SOCKET_BAD) {
       resolver->ProcessFd(read_fd, write_fd);
+    }
+    // c-ares reads a TCP stream one piece (a length, or one message) per call: while bytes are
+    // waiting, keep feeding it instead of paying a loop turn per piece.
+    if (stream && read_fd != ARES_SOCKET_BAD) {
+      for (int i = 0; i < 256 && resolver->sockets_.contains(fd); ++i) {
+        int waiting = 0;
+        if (ioctl(fd, FIONREAD, &waiting) != 0 || waiting <= 0) break;
+        resolver->ProcessFd(fd, ARES_SOCKET_BAD);
+      }
     }
   }
 
@@ -85,6 +104,7 @@ class Resolver::SocketWatch : public IoHandler {
   uint32_t want_ = 0;
   uint32_t armed_ = 0;
   bool removing_ = false;
+  bool stream_ = false;
 };
 
 class Resolver::TimerBridge : public TimerHandler {
@@ -136,6 +156,41 @@ absl::StatusOr<std::string> ServerForAres(const std::string& text) {
                      : absl::StrCat("[", ip->ToString(), "]:", port_number);
 }
 
+// c-ares 1.18 writes every query queued on a TCP connection with one writev(); past IOV_MAX
+// (1024) iovecs that fails with EINVAL, c-ares drops the connection and every query on it ends
+// as "could not contact DNS servers". These socket functions cap the vector (a short write is
+// normal for c-ares) and send with MSG_NOSIGNAL so that a reset connection cannot raise SIGPIPE.
+// With its own socket functions c-ares leaves socket options alone: the sockets are made
+// non-blocking here, and UDP ones get a receive buffer for thousands of answers in flight (each
+// datagram costs ~1 KiB of buffer; the default 208 KiB drops them, and a drop is a false timeout).
+ares_socket_t SocketOpen(int domain, int type, int protocol, void*) {
+  int fd = socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+  if (fd >= 0 && type == SOCK_DGRAM) {
+    int bytes = 8 << 20;
+    // Root may go past net.core.rmem_max; others get what the kernel allows.
+    if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes)) != 0) {
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof(bytes));
+    }
+  }
+  return fd;
+}
+int SocketClose(ares_socket_t fd, void*) { return close(fd); }
+int SocketConnect(ares_socket_t fd, const struct sockaddr* addr, ares_socklen_t len, void*) {
+  return connect(fd, addr, len);
+}
+ares_ssize_t SocketRecvFrom(ares_socket_t fd, void* buf, size_t len, int flags,
+                            struct sockaddr* from, ares_socklen_t* from_len, void*) {
+  return recvfrom(fd, buf, len, flags, from, from_len);
+}
+ares_ssize_t SocketSendV(ares_socket_t fd, const struct iovec* iov, int count, void*) {
+  msghdr msg{};
+  msg.msg_iov = const_cast<iovec*>(iov);
+  msg.msg_iovlen = static_cast<size_t>(std::min(count, IOV_MAX));
+  return sendmsg(fd, &msg, MSG_NOSIGNAL);
+}
+const ares_socket_functions kSocketFunctions = {SocketOpen, SocketClose, SocketConnect,
+                                                SocketRecvFrom, SocketSendV};
+
 DnsStatus StatusFromAres(int status) {
   switch (status) {
     case ARES_SUCCESS: return DnsStatus::kOk;
@@ -181,26 +236,12 @@ absl::StatusOr<std::unique_ptr<Resolver>> Resolver::Create(EventLoop* loop,
   opts.tries = options.retries + 1;
   opts.sock_state_cb = &Resolver::OnSocketState;
   opts.sock_state_cb_data = r.get();
-  // Thousands of answers can land between two loop turns: the default 208 KiB receive buffer
-  // drops them (each datagram costs ~1 KiB of buffer), and a dropped answer is a false timeout.
-  opts.socket_receive_buffer_size = 8 << 20;
-  int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB |
-             ARES_OPT_SOCK_RCVBUF;
+  int mask = ARES_OPT_FLAGS | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_SOCK_STATE_CB;
   int rc = ares_init_options(&r->channel_, &opts, mask);
   if (rc != ARES_SUCCESS) {
     return absl::InternalError(absl::StrCat("ares_init_options: ", ares_strerror(rc)));
   }
-  // Root may go past net.core.rmem_max; others get what the kernel allows.
-  ares_set_socket_configure_callback(
-      r->channel_,
-      [](ares_socket_t fd, int type, void*) {
-        if (type == SOCK_DGRAM) {
-          int bytes = 8 << 20;
-          setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &bytes, sizeof(bytes));
-        }
-        return 0;
-      },
-      nullptr);
+  ares_set_socket_functions(r->channel_, &kSocketFunctions, nullptr);
   if (!servers.empty()) {
     std::string csv = absl::StrJoin(servers, ",");
     rc = ares_set_servers_ports_csv(r->channel_, csv.c_str());

@@ -4,13 +4,12 @@
 // Dropped queries are detected without waiting for a timeout: the server answers in order, so a
 // sentinel query's reply arriving first proves the earlier query was dropped.
 #include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include <algorithm>
 #include <optional>
@@ -386,7 +385,8 @@ TEST_F(DnsServerTest, TcpCarriesPipelinedAndSplitQueries) {
   int fd = client_->Connect();
   std::vector<uint8_t> all;
   for (uint16_t id = 1000; id < 1010; ++id) {
-    std::vector<uint8_t> framed = Client::Frame(BuildQuery(id, Domain(DomainKind::kMultiMx), kTypeMx));
+    std::vector<uint8_t> framed =
+        Client::Frame(BuildQuery(id, Domain(DomainKind::kMultiMx), kTypeMx));
     all.insert(all.end(), framed.begin(), framed.end());
   }
   Client::WriteAll(fd, all);
@@ -460,8 +460,7 @@ struct LookupResult {
 
 class ReferenceResolver {
  public:
-  ReferenceResolver(Client* client, const PopulationOptions& caps)
-      : client_(client), caps_(caps) {}
+  ReferenceResolver(Client* client, const PopulationOptions& caps) : client_(client), caps_(caps) {}
 
   LookupResult Lookup(const std::string& name, uint16_t type) {
     LookupResult r;
@@ -547,12 +546,12 @@ class ReferenceResolver {
     }
     x.cname = a.chain;
     auto either = [&](std::string_view s) { return a.status == s || aaaa.status == s; };
-    x.status = !x.addresses.empty()                  ? "ok"
-               : a.loop || aaaa.loop                 ? "cname_loop"
-               : either("nxdomain")                  ? "nxdomain"
-               : either("timeout")                   ? "dns_timeout"
+    x.status = !x.addresses.empty()                                             ? "ok"
+               : a.loop || aaaa.loop                                            ? "cname_loop"
+               : either("nxdomain")                                             ? "nxdomain"
+               : either("timeout")                                              ? "dns_timeout"
                : either("servfail") || either("refused") || either("malformed") ? "dns_error"
-                                                                                 : "no_address";
+                                                                                : "no_address";
     return x;
   }
 
@@ -593,7 +592,7 @@ class ReferenceResolver {
       e.mx.push_back(ResolveExchange(mx.records[k].preference, mx.records[k].target));
       any_address |= !e.mx.back().addresses.empty();
       any_timeout |= e.mx.back().status == "dns_timeout";
-      any_error |= e.mx.back().status == "dns_error";
+      any_error |= e.mx.back().status == "dns_error" || e.mx.back().status == "cname_loop";
     }
     e.status = any_address   ? "ok"
                : any_timeout ? "dns_timeout"

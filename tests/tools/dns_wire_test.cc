@@ -15,9 +15,9 @@ using ::testing::SizeIs;
 
 std::vector<uint8_t> Header(uint16_t id, uint16_t flags, uint16_t qd, uint16_t an = 0,
                             uint16_t ns = 0, uint16_t ar = 0) {
-  return {uint8_t(id >> 8), uint8_t(id),  uint8_t(flags >> 8), uint8_t(flags),
-          uint8_t(qd >> 8), uint8_t(qd),  uint8_t(an >> 8),    uint8_t(an),
-          uint8_t(ns >> 8), uint8_t(ns),  uint8_t(ar >> 8),    uint8_t(ar)};
+  return {uint8_t(id >> 8), uint8_t(id), uint8_t(flags >> 8), uint8_t(flags),
+          uint8_t(qd >> 8), uint8_t(qd), uint8_t(an >> 8),    uint8_t(an),
+          uint8_t(ns >> 8), uint8_t(ns), uint8_t(ar >> 8),    uint8_t(ar)};
 }
 
 TEST(DnsWireTest, QueryRoundTripKeepsCaseOnWireAndLowercasesText) {

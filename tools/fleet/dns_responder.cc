@@ -3,7 +3,6 @@
 
 #include <algorithm>
 
-
 namespace mxray::fleet {
 
 DnsResponder::DnsResponder(std::vector<const Zone*> zones) : zones_(std::move(zones)) {
@@ -33,8 +32,8 @@ size_t DnsResponder::Respond(std::span<const uint8_t> query, Transport transport
   const uint16_t flags = kFlagQr | (query_.flags & (0x7800 | kFlagRd)) | kFlagRa;
   size_t limit = kMaxDnsMessageBytes;
   if (transport == Transport::kUdp) {
-    limit = query_.edns ? std::clamp<size_t>(query_.edns_udp_bytes, 512, kMaxUdpResponseBytes)
-                        : 512;
+    limit =
+        query_.edns ? std::clamp<size_t>(query_.edns_udp_bytes, 512, kMaxUdpResponseBytes) : 512;
   }
   limit = std::min(limit, out.size());
   DnsMessageWriter w(out, limit);

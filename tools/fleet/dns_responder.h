@@ -1,6 +1,7 @@
 // Query bytes in, response bytes out: the transport-free core of the fleet's DNS server. Picks the
 // zone, applies the resolver's header conventions (RD echoed, RA set), EDNS, UDP truncation and
-// deliberate malformations. Pure and synchronous, so tests and fuzzers can drive it without sockets.
+// deliberate malformations. Pure and synchronous, so tests and fuzzers can drive it without
+// sockets.
 #ifndef MXRAY_TOOLS_FLEET_DNS_RESPONDER_H_
 #define MXRAY_TOOLS_FLEET_DNS_RESPONDER_H_
 

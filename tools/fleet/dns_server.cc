@@ -135,7 +135,8 @@ absl::Status DnsServer::Bind() {
 }
 
 std::string DnsServer::address() const {
-  if (options_.ip.find(':') != std::string::npos) return absl::StrCat("[", options_.ip, "]:", port_);
+  if (options_.ip.find(':') != std::string::npos)
+    return absl::StrCat("[", options_.ip, "]:", port_);
   return absl::StrCat(options_.ip, ":", port_);
 }
 
@@ -315,10 +316,15 @@ void DnsServer::OnConn(uint32_t slot, uint32_t events) {
   }
   c.last_active_ms = EpollLoop::NowMs();
   if (events & (EPOLLIN | EPOLLHUP | EPOLLRDHUP)) ReadConn(c);
-  AnswerFrames(c);
-  if (!FlushConn(c)) {
-    CloseConn(slot);
-    return;
+  // Answer until the input holds no complete query or the peer stops taking output. Queries
+  // already read get no new EPOLLIN, so none may be left behind while output can still drain.
+  for (;;) {
+    AnswerFrames(c);
+    if (!FlushConn(c)) {
+      CloseConn(slot);
+      return;
+    }
+    if (c.out.size() - c.out_off >= kTcpOutHighWater || !HasCompleteFrame(c)) break;
   }
   // After end of input every complete query has been answered (AnswerFrames stops early only
   // while output is pending), so an idle, drained connection is done.
@@ -327,6 +333,10 @@ void DnsServer::OnConn(uint32_t slot, uint32_t events) {
     return;
   }
   UpdateInterest(slot);
+}
+
+bool DnsServer::HasCompleteFrame(const Conn& c) {
+  return c.in_len >= 2 && c.in_len - 2 >= (size_t(c.in[0]) << 8 | c.in[1]);
 }
 
 void DnsServer::ReadConn(Conn& c) {
@@ -362,8 +372,8 @@ void DnsServer::AnswerFrames(Conn& c) {
     if (c.in_len - pos - 2 < len) break;
     Bump(counters_.queries_tcp);
     ResponseInfo info;
-    size_t n = responder_.Respond({c.in.data() + pos + 2, len}, Transport::kTcp, tcp_scratch_,
-                                  &info);
+    size_t n =
+        responder_.Respond({c.in.data() + pos + 2, len}, Transport::kTcp, tcp_scratch_, &info);
     Count(info);
     pos += 2 + len;
     if (n == 0) continue;
@@ -438,7 +448,8 @@ void DnsServer::OnTick(int64_t now_ms) {
     listen_paused_ = !loop_->Watch(listen_fd_, EPOLLIN, handler_id_, kTagListener).ok();
   }
   for (uint32_t slot = 0; slot < conns_.size(); ++slot) {
-    if (conns_[slot].fd >= 0 && now_ms - conns_[slot].last_active_ms > options_.tcp_idle_timeout_ms) {
+    if (conns_[slot].fd >= 0 &&
+        now_ms - conns_[slot].last_active_ms > options_.tcp_idle_timeout_ms) {
       CloseConn(slot);
       Bump(counters_.tcp_idle_closed);
     }

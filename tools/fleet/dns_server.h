@@ -31,14 +31,14 @@ struct DnsServerOptions {
 struct DnsServerStats {
   uint64_t queries_udp = 0;
   uint64_t queries_tcp = 0;
-  uint64_t dropped = 0;       // no response: never-answering names, unparseable queries
-  uint64_t truncated = 0;     // TC=1 over UDP
-  uint64_t malformed = 0;     // deliberately broken responses
+  uint64_t dropped = 0;    // no response: never-answering names, unparseable queries
+  uint64_t truncated = 0;  // TC=1 over UDP
+  uint64_t malformed = 0;  // deliberately broken responses
   uint64_t rcode_noerror = 0;
   uint64_t rcode_nxdomain = 0;
   uint64_t rcode_servfail = 0;
   uint64_t rcode_refused = 0;
-  uint64_t rcode_other = 0;   // FORMERR, NOTIMP
+  uint64_t rcode_other = 0;  // FORMERR, NOTIMP
   uint64_t udp_send_failed = 0;
   uint64_t tcp_accepted = 0;
   uint64_t tcp_rejected = 0;  // over max_tcp_connections
@@ -101,6 +101,7 @@ class DnsServer : public EpollLoop::Handler {
   void OnConn(uint32_t slot, uint32_t events);
   void ReadConn(Conn& c);
   void AnswerFrames(Conn& c);
+  static bool HasCompleteFrame(const Conn& c);
   bool FlushConn(Conn& c);
   void UpdateInterest(uint32_t slot);
   void CloseConn(uint32_t slot);

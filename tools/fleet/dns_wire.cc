@@ -144,8 +144,18 @@ QueryParse ParseQuery(std::span<const uint8_t> msg, DnsQuery* query) {
 
 std::vector<uint8_t> BuildQuery(uint16_t id, std::string_view name, uint16_t qtype,
                                 uint16_t edns_udp_bytes, bool rd) {
-  std::vector<uint8_t> out = {uint8_t(id >> 8), uint8_t(id), uint8_t(rd ? kFlagRd >> 8 : 0), 0,
-                              0, 1, 0, 0, 0, 0, 0, uint8_t(edns_udp_bytes ? 1 : 0)};
+  std::vector<uint8_t> out = {uint8_t(id >> 8),
+                              uint8_t(id),
+                              uint8_t(rd ? kFlagRd >> 8 : 0),
+                              0,
+                              0,
+                              1,
+                              0,
+                              0,
+                              0,
+                              0,
+                              0,
+                              uint8_t(edns_udp_bytes ? 1 : 0)};
   if (!name.empty() && name.back() == '.') name.remove_suffix(1);
   size_t wire = 1;
   while (!name.empty()) {
@@ -163,8 +173,8 @@ std::vector<uint8_t> BuildQuery(uint16_t id, std::string_view name, uint16_t qty
   out.push_back(0);
   out.insert(out.end(), {uint8_t(qtype >> 8), uint8_t(qtype), 0, kClassIn});
   if (edns_udp_bytes) {
-    out.insert(out.end(), {0, 0, kTypeOpt, uint8_t(edns_udp_bytes >> 8), uint8_t(edns_udp_bytes),
-                           0, 0, 0, 0, 0, 0});
+    out.insert(out.end(), {0, 0, kTypeOpt, uint8_t(edns_udp_bytes >> 8), uint8_t(edns_udp_bytes), 0,
+                           0, 0, 0, 0, 0});
   }
   return out;
 }
@@ -183,7 +193,8 @@ void DnsMessageWriter::Start(uint16_t id, uint16_t flags, std::span<const uint8_
   // Every label start of the question name is a compression target: most answers repeat it.
   size_t labels[128];
   size_t n = 0;
-  for (size_t p = 0; p < qname_wire.size() && qname_wire[p] != 0 && n < 128; p += 1 + qname_wire[p]) {
+  for (size_t p = 0; p < qname_wire.size() && qname_wire[p] != 0 && n < 128;
+       p += 1 + qname_wire[p]) {
     labels[n++] = p;
   }
   PutBytes(qname_wire.data(), qname_wire.size());
@@ -351,8 +362,8 @@ void DnsMessageWriter::AddAaaa(std::string_view owner, const std::array<uint8_t,
   EndRecord(PutBytes(ip.data(), 16));
 }
 
-void DnsMessageWriter::AddMx(std::string_view owner, uint16_t preference,
-                             std::string_view exchange, uint32_t ttl) {
+void DnsMessageWriter::AddMx(std::string_view owner, uint16_t preference, std::string_view exchange,
+                             uint32_t ttl) {
   if (!BeginRecord(owner, kTypeMx, kClassIn, ttl)) return;
   EndRecord(Put16(preference) && PutName(exchange));
 }

@@ -13,35 +13,35 @@ namespace mxray::fleet {
 // One value per case mxray must survive; see population.h for the records each one serves and
 // the result mxray must produce. Append new kinds at the end: the order feeds the seeded mix.
 enum class DomainKind : uint8_t {
-  kPlain,               // MX 10 mx1.provider-N.test (shared), A only
-  kMultiMx,             // three provider MX, two with the same preference
-  kDualStack,           // own exchange with A and AAAA ::1
-  kAaaaOnly,            // own exchange with AAAA ::1 only
-  kCnameDomain,         // the domain is a CNAME to a name with the MX
-  kExchangeCname,       // the exchange is a CNAME to a provider host
-  kCnameChain,          // the domain reaches its MX through 4 CNAME hops
-  kCnameTooLong,        // 12 CNAME hops: past mxray's limit of 10
-  kCnameLoop,           // domain -> a -> b -> a
-  kExchangeCnameLoop,   // exchange -> la -> lb -> la
-  kNullMx,              // "0 ." alone (and an A record that must not be used)
-  kNullMxMixed,         // "0 ." next to a real MX
-  kImplicitA,           // no MX; A on the domain
-  kImplicitDual,        // no MX; A and AAAA on the domain
-  kImplicitAaaa,        // no MX; AAAA on the domain
-  kNoMailHost,          // the name exists (TXT), no MX, A or AAAA
-  kNxdomain,            // the domain does not exist
-  kServfail,            // every query under the domain: SERVFAIL
-  kRefused,             // every query under the domain: REFUSED
-  kTimeout,             // every query under the domain is dropped
-  kExchangeNxdomain,    // the exchange does not exist
-  kExchangeServfail,    // the exchange's address queries: SERVFAIL
-  kExchangeTimeout,     // the exchange's address queries are dropped
-  kExchangeNodata,      // the exchange exists with neither A nor AAAA
-  kOversizedMx,         // 40 MX records: TC over UDP, full over TCP
-  kOversizedA,          // exchange with 100 A records: TC over UDP, full over TCP
-  kIpLiteral,           // MX "127.0.0.9" and "[127.0.0.9]" as names
-  kInvalidName,         // MX "bad_name!.test" and "mail host.<domain>" (raw label bytes)
-  kMalformedTruncated,  // answers end in the middle of a record
+  kPlain,                  // MX 10 mx1.provider-N.test (shared), A only
+  kMultiMx,                // three provider MX, two with the same preference
+  kDualStack,              // own exchange with A and AAAA ::1
+  kAaaaOnly,               // own exchange with AAAA ::1 only
+  kCnameDomain,            // the domain is a CNAME to a name with the MX
+  kExchangeCname,          // the exchange is a CNAME to a provider host
+  kCnameChain,             // the domain reaches its MX through 4 CNAME hops
+  kCnameTooLong,           // 12 CNAME hops: past mxray's limit of 10
+  kCnameLoop,              // domain -> a -> b -> a
+  kExchangeCnameLoop,      // exchange -> la -> lb -> la
+  kNullMx,                 // "0 ." alone (and an A record that must not be used)
+  kNullMxMixed,            // "0 ." next to a real MX
+  kImplicitA,              // no MX; A on the domain
+  kImplicitDual,           // no MX; A and AAAA on the domain
+  kImplicitAaaa,           // no MX; AAAA on the domain
+  kNoMailHost,             // the name exists (TXT), no MX, A or AAAA
+  kNxdomain,               // the domain does not exist
+  kServfail,               // every query under the domain: SERVFAIL
+  kRefused,                // every query under the domain: REFUSED
+  kTimeout,                // every query under the domain is dropped
+  kExchangeNxdomain,       // the exchange does not exist
+  kExchangeServfail,       // the exchange's address queries: SERVFAIL
+  kExchangeTimeout,        // the exchange's address queries are dropped
+  kExchangeNodata,         // the exchange exists with neither A nor AAAA
+  kOversizedMx,            // 40 MX records: TC over UDP, full over TCP
+  kOversizedA,             // exchange with 100 A records: TC over UDP, full over TCP
+  kIpLiteral,              // MX "127.0.0.9" and "[127.0.0.9]" as names
+  kInvalidName,            // MX "bad_name!.test" and "mail host.<domain>" (raw label bytes)
+  kMalformedTruncated,     // answers end in the middle of a record
   kMalformedPointerLoop,   // compression pointers pointing at each other
   kMalformedPointerRange,  // a compression pointer past the end of the message
   kMalformedGarbage,       // the answer section is garbage

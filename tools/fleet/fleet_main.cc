@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     size_t eq = w.find('=');
     std::optional<DomainKind> kind = mxray::fleet::DomainKindFromName(w.substr(0, eq));
     uint32_t weight = 0;
-    if (eq == std::string::npos || !kind || !ParseNumber(std::string_view(w).substr(eq + 1), &weight)) {
+    if (eq == std::string::npos || !kind ||
+        !ParseNumber(std::string_view(w).substr(eq + 1), &weight)) {
       std::fprintf(stderr, "mxray-fleet: bad --weight %s (see --list-kinds)\n", w.c_str());
       return 2;
     }

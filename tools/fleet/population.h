@@ -9,9 +9,10 @@
 // provider hosts are "mx1|mx2|mx3.provider-<p>.test".
 //
 // Addresses (all loopback, so that later SMTP servers can listen on each):
-//   127.1.0.0/16  provider hosts: host h = 3p + (k - 1) of mxk.provider-p is 127.1.(h/250).(1+h%250)
-//   127.2.0.0/16  a pool of 1000 addresses for the domains' own hosts: 127.2.{0..3}.{1..250}
-//   127.3.0.1-100 the 100 A records of the oversized_a exchange (shared by all such domains)
+//   127.1.0.0/16  provider hosts: host h = 3p + (k - 1) of mxk.provider-p is
+//   127.1.(h/250).(1+h%250) 127.2.0.0/16  a pool of 1000 addresses for the domains' own hosts:
+//   127.2.{0..3}.{1..250} 127.3.0.1-100 the 100 A records of the oversized_a exchange (shared by
+//   all such domains)
 //   ::1           the only IPv6 address handed out
 #ifndef MXRAY_TOOLS_FLEET_POPULATION_H_
 #define MXRAY_TOOLS_FLEET_POPULATION_H_
@@ -59,8 +60,8 @@ struct ExpectedExchange {
 struct Expectation {
   std::string domain;
   DomainKind kind = DomainKind::kPlain;
-  std::string_view status;          // ok|nxdomain|null_mx|no_mail_host|dns_error|dns_timeout
-  std::string_view mx_source;       // mx|implicit|null_mx|none
+  std::string_view status;            // ok|nxdomain|null_mx|no_mail_host|dns_error|dns_timeout
+  std::string_view mx_source;         // mx|implicit|null_mx|none
   std::vector<std::string> mx_cname;  // asserted only when non-empty
   bool mx_truncated = false;          // asserted only when true
   std::vector<ExpectedExchange> mx;   // ordered by preference, then exchange
@@ -118,8 +119,8 @@ class Population {
 
   PopulationOptions options_;
   size_t provider_count_ = 0;
-  std::vector<DomainKind> enabled_;         // kinds with a non-zero weight, in enum order
-  std::vector<uint64_t> cumulative_;        // running sum of weights over enabled_
+  std::vector<DomainKind> enabled_;   // kinds with a non-zero weight, in enum order
+  std::vector<uint64_t> cumulative_;  // running sum of weights over enabled_
   uint64_t total_weight_ = 0;
 };
 

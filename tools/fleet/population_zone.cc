@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cstring>
 
-
 namespace mxray::fleet {
 namespace {
 
@@ -26,8 +25,7 @@ int ParseNumbered(std::string_view s, std::string_view prefix, int max) {
 // What a recursive resolver relays with a negative answer: the SOA of the enclosing zone.
 void AddNegativeSoa(DnsMessageWriter* w) {
   w->BeginSection(DnsMessageWriter::Section::kAuthority);
-  w->AddSoa("test", "ns.test", "hostmaster.test", 1, 3600, 600, 86400, kNegativeTtl,
-            kNegativeTtl);
+  w->AddSoa("test", "ns.test", "hostmaster.test", 1, 3600, 600, 86400, kNegativeTtl, kNegativeTtl);
 }
 
 }  // namespace
@@ -137,7 +135,12 @@ PopulationZone::Step PopulationZone::DomainNode(size_t index, std::string_view d
   NameBuf scratch;
 
   auto provider_host = [&](int host) {
-    return scratch.Clear().Add("mx").Add(size_t(host)).Add(".provider-").Add(provider).Add(".test")
+    return scratch.Clear()
+        .Add("mx")
+        .Add(size_t(host))
+        .Add(".provider-")
+        .Add(provider)
+        .Add(".test")
         .view();
   };
   auto own_exchange = [&] { return scratch.Clear().Add("mx.").Add(domain).view(); };
@@ -328,9 +331,8 @@ PopulationZone::Step PopulationZone::DomainNode(size_t index, std::string_view d
       if (apex) {
         if (qtype != kTypeMx) return Step::kNodata;
         for (int k = Population::kOversizedMxCount; k >= 1; --k) {
-          w->AddMx(name, uint16_t(k), scratch.Clear().Add("mx").Add(size_t(k)).Add(".").Add(domain)
-                                          .view(),
-                   kTtl);
+          w->AddMx(name, uint16_t(k),
+                   scratch.Clear().Add("mx").Add(size_t(k)).Add(".").Add(domain).view(), kTtl);
         }
         result->tcp_only = true;
         return Step::kRecords;

@@ -27,6 +27,8 @@ void AddScanFlags(CLI::App* cmd, mxray::cli::ScanOptions* o) {
                   "DNS resolvers to ask, ADDR[:PORT] or [V6]:PORT, comma-separated "
                   "(default: the system's resolv.conf)")
       ->delimiter(',')
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll)
       ->option_text("ADDR[:PORT],...");
   cmd->add_option("--concurrency", a.concurrency, "Domains in flight at once")
       ->capture_default_str()
