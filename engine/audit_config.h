@@ -15,7 +15,7 @@ struct AuditConfig {
   size_t concurrency = 2000;                // domains in flight
   size_t max_exchanges = 16;                // MX records used per domain; the rest are skipped
   size_t max_addresses = 16;                // addresses used per exchange (A and AAAA together)
-  size_t cache_entries = 200000;            // finished DNS answers kept for sharing
+  size_t cache_entries = 100000;            // finished DNS answers kept for sharing
   size_t max_line_bytes = 4096;             // longer input lines are invalid_input
   io::ResolverOptions resolver;
 };

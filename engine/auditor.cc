@@ -17,8 +17,10 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Create(const AuditConfig& conf
   a->resolver_ = *std::move(resolver);
 
   io::Resolver* r = a->resolver_.get();
+  // A domain's MX answer is rarely asked twice (duplicate input lines): a small window of finished
+  // answers is enough, while exchange addresses are shared by many domains and get the room.
   a->mx_cache_ = std::make_unique<LookupCache<io::MxAnswer>>(
-      config.cache_entries, [r](const std::string& name, auto complete) {
+      std::min<size_t>(config.cache_entries, 4096), [r](const std::string& name, auto complete) {
         r->ResolveMx(name, std::move(complete));
       });
   a->a_cache_ = std::make_unique<LookupCache<io::AddressAnswer>>(

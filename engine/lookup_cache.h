@@ -1,6 +1,7 @@
 // Shares DNS lookups between domains: an identical lookup in flight is joined, not repeated, and
-// finished answers are kept in a bounded cache (oldest evicted first), so a million domains on a
-// few providers resolve each provider's exchanges once.
+// finished answers are kept in a bounded cache (CLOCK eviction: an entry used since it was last
+// considered gets a second chance), so a million domains on a few providers resolve each
+// provider's exchanges once while one-off names pass through.
 #ifndef MXRAY_ENGINE_LOOKUP_CACHE_H_
 #define MXRAY_ENGINE_LOOKUP_CACHE_H_
 
@@ -42,6 +43,7 @@ class LookupCache {
     if (!inserted) {
       if (e.done) {
         ++stats_.hits;
+        e.referenced = true;
         done(e.answer);
       } else {
         ++stats_.joined;
@@ -61,6 +63,7 @@ class LookupCache {
  private:
   struct Entry {
     bool done = false;
+    bool referenced = false;
     Answer answer;
     std::vector<Callback> waiters;
   };
@@ -86,7 +89,10 @@ class LookupCache {
   void Evict() {
     while (order_.size() > capacity_) {
       auto it = entries_.find(order_.front());
-      if (it != entries_.end() && it->second.done) {
+      if (it != entries_.end() && it->second.referenced) {
+        it->second.referenced = false;
+        order_.push_back(std::move(order_.front()));
+      } else if (it != entries_.end() && it->second.done) {
         entries_.erase(it);
         ++stats_.evicted;
       }
