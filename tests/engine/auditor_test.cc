@@ -81,8 +81,12 @@ void ExpectMatches(const DomainRecord& got, const fleet::Expectation& want) {
   SCOPED_TRACE(want.domain + " (" + std::string(fleet::DomainKindName(want.kind)) + ")");
   EXPECT_EQ(DomainStatusName(got.status), want.status);
   EXPECT_EQ(MxSourceName(got.mx_source), want.mx_source);
-  if (!want.mx_cname.empty()) EXPECT_EQ(got.mx_cname, want.mx_cname);
-  if (want.mx_truncated) EXPECT_TRUE(got.mx_truncated);
+  if (!want.mx_cname.empty()) {
+    EXPECT_EQ(got.mx_cname, want.mx_cname);
+  }
+  if (want.mx_truncated) {
+    EXPECT_TRUE(got.mx_truncated);
+  }
   ASSERT_EQ(got.mx.size(), want.mx.size());
   for (size_t i = 0; i < want.mx.size(); ++i) {
     const ExchangeRecord& g = got.mx[i];
@@ -91,8 +95,12 @@ void ExpectMatches(const DomainRecord& got, const fleet::Expectation& want) {
     EXPECT_EQ(g.preference, w.preference);
     EXPECT_EQ(g.exchange, w.exchange);
     EXPECT_EQ(ExchangeStatusName(g.status), w.status);
-    if (!w.cname.empty()) EXPECT_EQ(g.cname, w.cname);
-    if (w.addresses_truncated) EXPECT_TRUE(g.addresses_truncated);
+    if (!w.cname.empty()) {
+      EXPECT_EQ(g.cname, w.cname);
+    }
+    if (w.addresses_truncated) {
+      EXPECT_TRUE(g.addresses_truncated);
+    }
     EXPECT_EQ(Ips(g), w.addresses);
   }
 }

@@ -130,6 +130,32 @@ TEST_F(ResolverTest, AaaaOfDualStackHostIsLoopbackV6) {
   EXPECT_EQ(v4.status, DnsStatus::kOk);
 }
 
+TEST_F(ResolverTest, TxtRecordIsReturned) {
+  TxtAnswer out;
+  bool done = false;
+  resolver_->ResolveTxt(Domain(DomainKind::kNoMailHost), [&](TxtAnswer&& a) {
+    out = std::move(a);
+    done = true;
+  });
+  Run(done);
+  EXPECT_EQ(out.status, DnsStatus::kOk);
+  EXPECT_THAT(out.texts, testing::ElementsAre("v=spf1 -all"));
+}
+
+TEST_F(ResolverTest, PtrOutsideTheFleetZoneIsRefused) {
+  // The fleet serves .test only (PTR zones come with the reputation work): the query still
+  // travels the whole PTR path and comes back typed.
+  PtrAnswer out;
+  bool done = false;
+  resolver_->ResolvePtr("1.0.0.127.in-addr.arpa", [&](PtrAnswer&& a) {
+    out = std::move(a);
+    done = true;
+  });
+  Run(done);
+  EXPECT_EQ(out.status, DnsStatus::kRefused);
+  EXPECT_TRUE(out.names.empty());
+}
+
 TEST_F(ResolverTest, ManyLookupsInFlightAllComplete) {
   int done = 0;
   const int n = 2000;
