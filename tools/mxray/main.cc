@@ -2,6 +2,8 @@
 #include <ares.h>
 #include <unistd.h>
 
+#include <csignal>
+
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -51,12 +53,16 @@ void AddScanFlags(CLI::App* cmd, mxray::cli::ScanOptions* o) {
                   "Finished DNS answers kept for sharing between domains")
       ->capture_default_str();
   cmd->add_flag("--summary,!--no-summary", o->summary,
-                "A one-line summary on stderr at the end (default: when stderr is a terminal)");
+                "A one-line summary on stderr at the end (default: when stderr is a terminal)")
+      ->default_str("");
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A closed stdout (`mxray scan | head`) must end the run with a message and exit 1, not kill
+  // it silently: write errors come back as EPIPE to the OutputSink instead.
+  signal(SIGPIPE, SIG_IGN);
   CLI::App app{
       "mxray audits the mail endpoints of large lists of domains and writes one JSON line per "
       "domain.\nExamples:\n  mxray scan domains.txt -o audit.jsonl\n  "
@@ -89,7 +95,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help exits 0; every usage error exits 1, whatever CLI11's own code for it.
+    return app.exit(e) == 0 ? 0 : 1;
   }
 
   if (*version_cmd) {
