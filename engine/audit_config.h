@@ -4,11 +4,38 @@
 
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "engine/smtp_session.h"
 #include "io/resolver.h"
 
 namespace mxray::engine {
+
+// How endpoints are probed. Deadlines are for a whole step, never per read: a server dripping one
+// byte a second still times out (RELIABILITY.md).
+struct ProbeConfig {
+  std::vector<uint16_t> ports = {25, 465, 587};  // empty: DNS only
+  std::vector<std::pair<uint16_t, uint16_t>> port_map;  // logical port -> port dialled
+  uint32_t connect_timeout_ms = 10'000;
+  uint32_t banner_timeout_ms = 30'000;
+  uint32_t command_timeout_ms = 30'000;
+  uint32_t quit_timeout_ms = 5'000;
+  uint32_t endpoint_timeout_ms = 90'000;
+  size_t max_connections = 4096;
+  size_t per_address_connections = 1;
+  double rate = 0;  // new connections per second; 0: no limit
+  bool allow_private = false;
+  std::string blocklist_path;
+  SmtpSessionOptions session;
+
+  uint16_t DialPort(uint16_t logical) const {
+    for (const auto& [from, to] : port_map) {
+      if (from == logical) return to;
+    }
+    return logical;
+  }
+};
 
 struct AuditConfig {
   std::vector<std::string> inputs = {"-"};  // files; "-" is stdin
@@ -18,6 +45,7 @@ struct AuditConfig {
   size_t cache_entries = 100000;            // finished DNS answers kept for sharing
   size_t max_line_bytes = 4096;             // longer input lines are invalid_input
   io::ResolverOptions resolver;
+  ProbeConfig probe;
 };
 
 }  // namespace mxray::engine

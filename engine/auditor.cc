@@ -31,6 +31,18 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Create(const AuditConfig& conf
       config.cache_entries, [r](const std::string& name, auto complete) {
         r->ResolveAddress(name, io::DnsType::kAaaa, std::move(complete));
       });
+  AddressPolicyOptions policy;
+  policy.allow_private = config.probe.allow_private;
+  if (!config.probe.blocklist_path.empty()) {
+    absl::StatusOr<CidrSet> blocklist = LoadBlocklist(config.probe.blocklist_path);
+    if (!blocklist.ok()) return blocklist.status();
+    policy.blocklist = *std::move(blocklist);
+  }
+  a->policy_ = std::make_unique<AddressPolicy>(std::move(policy));
+  if (!config.probe.ports.empty()) {
+    a->endpoints_ =
+        std::make_unique<EndpointTable>(a->loop_.get(), &a->config_.probe, a->policy_.get());
+  }
   return a;
 }
 
@@ -71,7 +83,7 @@ void Auditor::Refill(InputReader& input, RecordSink& sink) {
       free_jobs_.pop_back();
     } else {
       jobs_.push_back(std::make_unique<DomainJob>(
-          &config_, DnsServices{mx_cache_.get(), a_cache_.get(), aaaa_cache_.get()}));
+          &config_, DnsServices{mx_cache_.get(), a_cache_.get(), aaaa_cache_.get(), endpoints_.get()}));
       job = jobs_.back().get();
     }
     ++in_flight_;
@@ -99,6 +111,7 @@ absl::Status Auditor::Run(InputReader& input, RecordSink& sink) {
   stats_.a_cache = a_cache_->stats();
   stats_.aaaa_cache = aaaa_cache_->stats();
   stats_.resolver = resolver_->stats();
+  if (endpoints_) stats_.endpoints = endpoints_->stats();
   if (!sink_status_.ok()) return sink_status_;
   return input.status();
 }

@@ -12,7 +12,9 @@
 #include "engine/audit_config.h"
 #include "engine/domain_input.h"
 #include "engine/domain_job.h"
+#include "engine/address_policy.h"
 #include "engine/domain_record.h"
+#include "engine/endpoint_table.h"
 #include "engine/lookup_cache.h"
 #include "io/event_loop.h"
 #include "io/resolver.h"
@@ -33,6 +35,7 @@ struct AuditStats {
   uint64_t in_flight_peak = 0;
   uint64_t elapsed_ns = 0;
   LookupCacheStats mx_cache, a_cache, aaaa_cache;
+  EndpointStats endpoints;
   io::ResolverStats resolver;
 };
 
@@ -57,6 +60,8 @@ class Auditor {
   std::unique_ptr<LookupCache<io::MxAnswer>> mx_cache_;
   std::unique_ptr<LookupCache<io::AddressAnswer>> a_cache_;
   std::unique_ptr<LookupCache<io::AddressAnswer>> aaaa_cache_;
+  std::unique_ptr<AddressPolicy> policy_;
+  std::unique_ptr<EndpointTable> endpoints_;
   std::vector<std::unique_ptr<DomainJob>> jobs_;
   std::vector<DomainJob*> free_jobs_;
   size_t in_flight_ = 0;

@@ -60,6 +60,7 @@ void DomainJob::Start(std::string input, std::string domain, uint64_t start_ns, 
   start_ns_ = start_ns;
   done_ = std::move(done);
   implicit_ = false;
+  probing_ = false;
   pending_ = 1;
   dns_.mx->Get(record_.domain, [this](const io::MxAnswer& a) { OnMx(a); });
 }
@@ -163,10 +164,49 @@ void DomainJob::OnImplicit(bool v6, const io::AddressAnswer& answer) {
 }
 
 void DomainJob::LookupDone() {
-  if (--pending_ == 0) Finish();
+  if (--pending_ > 0) return;
+  if (probing_) {
+    Finish();
+    return;
+  }
+  SettleDns();
+  ProbeEndpoints();
+}
+
+void DomainJob::ProbeEndpoints() {
+  const std::vector<uint16_t>& ports = config_->probe.ports;
+  if (dns_.endpoints == nullptr || ports.empty() || record_.status != DomainStatus::kOk) {
+    Finish();
+    return;
+  }
+  probing_ = true;
+  pending_ = 1;  // held until every request is made: results may arrive at once
+  for (ExchangeRecord& e : record_.mx) {
+    for (AddressRecord& a : e.addresses) {
+      a.ports.resize(ports.size());
+      pending_ += static_cast<int>(ports.size());
+    }
+  }
+  for (size_t x = 0; x < record_.mx.size(); ++x) {
+    for (size_t i = 0; i < record_.mx[x].addresses.size(); ++i) {
+      for (size_t p = 0; p < ports.size(); ++p) {
+        dns_.endpoints->Get(record_.mx[x].addresses[i].ip, ports[p],
+                            [this, x, i, p](const PortRecordPtr& r) {
+                              record_.mx[x].addresses[i].ports[p] = r;
+                              LookupDone();
+                            });
+      }
+    }
+  }
+  LookupDone();
 }
 
 void DomainJob::Finish() {
+  Done done = std::move(done_);
+  done(this);  // may reuse this job: touch nothing after
+}
+
+void DomainJob::SettleDns() {
   for (size_t i = 0; i < record_.mx.size(); ++i) {
     ExchangeRecord& e = record_.mx[i];
     if (e.status != ExchangeStatus::kOk) continue;
@@ -192,8 +232,6 @@ void DomainJob::Finish() {
   } else if (record_.mx_source == MxSource::kMx) {
     record_.status = DomainStatusFromExchanges(record_);
   }
-  Done done = std::move(done_);
-  done(this);  // may reuse this job: touch nothing after
 }
 
 }  // namespace mxray::engine

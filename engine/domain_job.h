@@ -10,6 +10,7 @@
 #include "absl/functional/any_invocable.h"
 #include "engine/audit_config.h"
 #include "engine/domain_record.h"
+#include "engine/endpoint_table.h"
 #include "engine/lookup_cache.h"
 #include "io/dns_types.h"
 
@@ -20,6 +21,7 @@ struct DnsServices {
   LookupCache<io::MxAnswer>* mx;
   LookupCache<io::AddressAnswer>* a;
   LookupCache<io::AddressAnswer>* aaaa;
+  EndpointTable* endpoints;  // null: DNS only
 };
 
 class DomainJob {
@@ -40,6 +42,8 @@ class DomainJob {
   void StartImplicit();
   void OnImplicit(bool v6, const io::AddressAnswer& answer);
   void LookupDone();
+  void SettleDns();
+  void ProbeEndpoints();
   void Finish();
 
   const AuditConfig* config_;
@@ -48,6 +52,7 @@ class DomainJob {
   uint64_t start_ns_ = 0;
   int pending_ = 0;
   bool implicit_ = false;
+  bool probing_ = false;
   std::vector<bool> cname_loop_;  // per exchange: its address lookup met a CNAME loop
   Done done_;
 };

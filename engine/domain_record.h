@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/port_record.h"
 #include "io/dns_types.h"
 #include "io/ip_address.h"
 
@@ -49,6 +50,8 @@ std::string_view ExchangeStatusName(ExchangeStatus s);
 
 struct AddressRecord {
   io::IpAddress ip;
+  // One per probed port, in --ports order; shared with every domain using this endpoint.
+  std::vector<PortRecordPtr> ports;
 };
 
 struct ExchangeRecord {

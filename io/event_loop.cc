@@ -96,6 +96,17 @@ void EventLoop::Release(SlotId id) {
   if (s->in_flight == 0) free_slots_.push_back(id.index);
 }
 
+void EventLoop::Release(SlotId id, absl::AnyInvocable<void()> drained) {
+  uint32_t index = id.index;
+  Release(id);
+  Slot& s = slots_[index];
+  if (s.in_flight == 0) {
+    Defer(std::move(drained));
+  } else {
+    s.drained = std::move(drained);
+  }
+}
+
 uint32_t EventLoop::InFlight(SlotId id) const {
   return id.index < slots_.size() ? slots_[id.index].in_flight : 0;
 }
@@ -351,7 +362,13 @@ void EventLoop::Dispatch(uint64_t user_data, int32_t res, uint32_t flags) {
   }
   if (!s.live || s.generation != generation) {
     ++stats_.stale_completions;
-    if (!s.live && s.in_flight == 0 && !more) free_slots_.push_back(index);
+    if (!s.live && s.in_flight == 0 && !more) {
+      free_slots_.push_back(index);
+      if (s.drained) {
+        Defer(std::move(s.drained));
+        s.drained = nullptr;
+      }
+    }
     return;
   }
   switch (op) {

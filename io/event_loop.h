@@ -84,6 +84,9 @@ class EventLoop {
   // was in flight for it has completed, so a late completion can never reach a new owner.
   SlotId Register(IoHandler* handler);
   void Release(SlotId slot);
+  // Release, then run `drained` (deferred, on the loop) once no operation of the slot is in
+  // flight any more: the moment buffers the kernel might still write into may be reused.
+  void Release(SlotId slot, absl::AnyInvocable<void()> drained);
   // Operations in flight for a slot (also after Release, until they drain).
   uint32_t InFlight(SlotId slot) const;
 
@@ -129,6 +132,7 @@ class EventLoop {
     uint32_t in_flight = 0;
     bool live = false;
     bool connect_cancelled = false;  // a -ECANCELED connect was asked for, not a deadline
+    absl::AnyInvocable<void()> drained;
   };
   // A request that found the submission queue full waits here, in order.
   struct Request {

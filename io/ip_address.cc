@@ -23,7 +23,11 @@ IpAddress IpAddress::V6(const uint8_t bytes[16]) {
 
 std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
   char buf[INET6_ADDRSTRLEN + 1];
-  if (text.empty() || text.size() >= sizeof(buf)) return std::nullopt;
+  // inet_pton reads a C string: an embedded NUL would cut "1.2.3.4\0junk" down to an address.
+  if (text.empty() || text.size() >= sizeof(buf) ||
+      text.find('\0') != std::string_view::npos) {
+    return std::nullopt;
+  }
   std::memcpy(buf, text.data(), text.size());
   buf[text.size()] = '\0';
   uint8_t bytes[16];

@@ -3,6 +3,8 @@
 // Fields that may be absent are written only when meaningful; docs/output.md lists them all.
 #include "report/jsonl_writer.h"
 
+#include "report/port_json.h"
+
 #include <arpa/inet.h>
 
 #include <optional>
@@ -72,6 +74,14 @@ void WriteAddress(const AddressRecord& address, SafeJsonWriter* w) {
   w->StartObject();
   w->KeyLiteral("ip");
   WriteIp(address.ip, w);
+  if (!address.ports.empty()) {
+    w->KeyLiteral("ports");
+    w->StartArray();
+    for (const engine::PortRecordPtr& p : address.ports) {
+      if (p) WritePort(*p, w);
+    }
+    w->EndArray();
+  }
   w->EndObject();
 }
 

@@ -190,6 +190,26 @@ TEST(EventLoopTest, ReleasedSlotGetsNoCompletionAndIsReusedOnlyWhenDrained) {
   close(sv[1]);
 }
 
+TEST(EventLoopTest, DrainedCallbackRunsOnlyOnceTheLastOperationCompleted) {
+  auto loop = MakeLoop();
+  int sv[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0, sv), 0);
+  Recorder r;
+  SlotId slot = loop->Register(&r);
+  char buf[16];
+  loop->Recv(slot, sv[0], buf, sizeof(buf));
+  loop->RunOnce(0);
+  bool drained = false;
+  loop->Cancel(slot, OpKind::kRecv);
+  loop->Release(slot, [&] { drained = true; });
+  EXPECT_FALSE(drained);
+  RunUntil(*loop, [&] { return drained; });
+  EXPECT_EQ(loop->InFlight(slot), 0u);
+  EXPECT_TRUE(r.events.empty());
+  close(sv[0]);
+  close(sv[1]);
+}
+
 TEST(EventLoopTest, TimersFireInDeadlineOrderAndCancelledOnesNever) {
   auto loop = MakeLoop();
   Recorder r;

@@ -283,14 +283,6 @@ TEST_F(DnsServerTest, OversizedAddressSetTruncatedOverUdpFullOverTcp) {
   EXPECT_FALSE(mx->truncated());
 }
 
-TEST_F(DnsServerTest, PlainUdpWithoutEdnsStaysWithin512Bytes) {
-  // 40 MX never fit: TC even for types that are not forced to TCP would follow the same path.
-  std::optional<std::vector<uint8_t>> reply =
-      client_->Udp(BuildQuery(client_->NextId(), Domain(DomainKind::kMultiMx), kTypeMx));
-  ASSERT_TRUE(reply);
-  EXPECT_LE(reply->size(), 512u);
-}
-
 TEST_F(DnsServerTest, NeverAnsweringNamesAreDroppedOverUdpAndTcp) {
   uint64_t dropped = fleet_->dns_stats().dropped;
   EXPECT_FALSE(AskUdp(Domain(DomainKind::kTimeout), kTypeMx).has_value());

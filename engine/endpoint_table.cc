@@ -1,0 +1,163 @@
+// EndpointTable: deduplication, per-address politeness, the global connection budget and the
+// optional connection rate, in front of a pool of SmtpProbes.
+#include "engine/endpoint_table.h"
+
+#include <sys/resource.h>
+
+#include <algorithm>
+
+namespace mxray::engine {
+namespace {
+
+// Descriptors kept back from the probes: stdio, the ring, c-ares sockets, output and input files.
+constexpr size_t kReservedDescriptors = 64;
+
+size_t ConnectionBudget(size_t wanted) {
+  rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+    size_t limit = rl.rlim_cur > kReservedDescriptors * 2 ? rl.rlim_cur - kReservedDescriptors
+                                                          : rl.rlim_cur / 2;
+    wanted = std::min(wanted, std::max<size_t>(limit, 1));
+  }
+  return std::max<size_t>(wanted, 1);
+}
+
+}  // namespace
+
+EndpointTable::EndpointTable(io::EventLoop* loop, const ProbeConfig* config,
+                             const AddressPolicy* policy)
+    : loop_(loop),
+      config_(config),
+      policy_(policy),
+      max_connections_(ConnectionBudget(config->max_connections)) {
+  tokens_ = std::max(1.0, config_->rate / 10);
+  tokens_at_ns_ = loop_->now_ns();
+}
+
+EndpointTable::~EndpointTable() { loop_->CancelTimer(rate_timer_); }
+
+void EndpointTable::Get(const io::IpAddress& ip, uint16_t port, Callback done) {
+  Key key{ip, port};
+  auto [it, inserted] = entries_.try_emplace(key);
+  if (!inserted) {
+    ++stats_.reused;
+    if (it->second.result) {
+      PortRecordPtr result = it->second.result;
+      done(result);
+    } else {
+      it->second.waiters.push_back(std::move(done));
+    }
+    return;
+  }
+  BlockReason reason = policy_->Check(ip);
+  if (reason != BlockReason::kNone) {
+    ++stats_.blocked;
+    auto record = std::make_shared<PortRecord>();
+    record->port = port;
+    record->state = PortState::kBlocked;
+    record->outcome = ProbeOutcome::kBlocked;
+    record->blocked_reason = std::string(BlockReasonName(reason));
+    it->second.result = record;
+    done(it->second.result);
+    return;
+  }
+  it->second.waiters.push_back(std::move(done));
+  AddressState& a = addresses_[ip];
+  a.waiting.push_back(port);
+  if (!a.queued && a.active < config_->per_address_connections) {
+    a.queued = true;
+    ready_.push_back(ip);
+  }
+  Pump();
+}
+
+bool EndpointTable::TakeToken() {
+  if (config_->rate <= 0) return true;
+  uint64_t now = loop_->now_ns();
+  double burst = std::max(1.0, config_->rate / 10);
+  tokens_ = std::min(burst, tokens_ + double(now - tokens_at_ns_) * config_->rate / 1e9);
+  tokens_at_ns_ = now;
+  if (tokens_ >= 1) {
+    tokens_ -= 1;
+    return true;
+  }
+  if (!rate_timer_.valid()) {
+    uint64_t wait_ns = uint64_t((1 - tokens_) / config_->rate * 1e9) + 1;
+    rate_timer_ = loop_->AddTimer(now + wait_ns, this, 0);
+  }
+  return false;
+}
+
+void EndpointTable::OnTimer(uint64_t) {
+  rate_timer_ = io::TimerId{};
+  Pump();
+}
+
+void EndpointTable::Pump() {
+  while (!ready_.empty() && active_ < max_connections_) {
+    io::IpAddress ip = ready_.front();
+    auto it = addresses_.find(ip);
+    if (it == addresses_.end() || it->second.waiting.empty() ||
+        it->second.active >= config_->per_address_connections) {
+      ready_.pop_front();
+      if (it != addresses_.end()) it->second.queued = false;
+      continue;
+    }
+    if (!TakeToken()) return;
+    ready_.pop_front();
+    AddressState& a = it->second;
+    uint16_t port = a.waiting.front();
+    a.waiting.pop_front();
+    ++a.active;
+    stats_.per_address_peak = std::max<uint64_t>(stats_.per_address_peak, a.active);
+    if (!a.waiting.empty() && a.active < config_->per_address_connections) {
+      ready_.push_back(ip);  // still queued
+    } else {
+      a.queued = false;
+    }
+    StartProbe(Key{ip, port});
+  }
+}
+
+void EndpointTable::StartProbe(const Key& key) {
+  SmtpProbe* probe;
+  if (!free_probes_.empty()) {
+    probe = free_probes_.back();
+    free_probes_.pop_back();
+  } else {
+    probes_.push_back(std::make_unique<SmtpProbe>(loop_, config_, this));
+    probe = probes_.back().get();
+  }
+  ++active_;
+  ++stats_.probed;
+  stats_.active_peak = std::max<uint64_t>(stats_.active_peak, active_);
+  probe->Start(key.ip, key.port);
+}
+
+void EndpointTable::OnProbeDone(SmtpProbe* probe, PortRecordPtr record) {
+  --active_;
+  io::IpAddress ip = probe->ip();
+  auto at = addresses_.find(ip);
+  if (at != addresses_.end()) {
+    AddressState& a = at->second;
+    --a.active;
+    if (a.active == 0 && a.waiting.empty() && !a.queued) {
+      addresses_.erase(at);
+    } else if (!a.waiting.empty() && !a.queued) {
+      a.queued = true;
+      ready_.push_back(ip);
+    }
+  }
+  std::vector<Callback> waiters;
+  auto it = entries_.find(Key{ip, probe->port()});
+  if (it != entries_.end()) {
+    it->second.result = record;
+    waiters = std::move(it->second.waiters);
+  }
+  for (Callback& w : waiters) w(record);
+  Pump();
+}
+
+void EndpointTable::OnProbeReusable(SmtpProbe* probe) { free_probes_.push_back(probe); }
+
+}  // namespace mxray::engine

@@ -1,0 +1,91 @@
+// Every (address, port) endpoint of a run is probed at most once: domains that share it share the
+// result, a domain that needs an endpoint in flight waits for it, and probes start only within
+// the per-address, global and rate limits, so auditing a million domains on a few providers
+// never hammers anyone.
+#ifndef MXRAY_ENGINE_ENDPOINT_TABLE_H_
+#define MXRAY_ENGINE_ENDPOINT_TABLE_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/functional/any_invocable.h"
+#include "engine/address_policy.h"
+#include "engine/audit_config.h"
+#include "engine/port_record.h"
+#include "engine/smtp_probe.h"
+#include "io/event_loop.h"
+#include "io/ip_address.h"
+
+namespace mxray::engine {
+
+struct EndpointStats {
+  uint64_t probed = 0;     // probes started (connections attempted)
+  uint64_t reused = 0;     // requests answered by a finished or running probe
+  uint64_t blocked = 0;    // endpoints not contacted because of the address policy
+  uint64_t active_peak = 0;
+  uint64_t per_address_peak = 0;  // most connections ever open to one address at once
+};
+
+class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
+ public:
+  using Callback = absl::AnyInvocable<void(const PortRecordPtr&)>;
+
+  EndpointTable(io::EventLoop* loop, const ProbeConfig* config, const AddressPolicy* policy);
+  ~EndpointTable() override;
+
+  // Calls `done` with the endpoint's record: at once when it is known, later otherwise.
+  void Get(const io::IpAddress& ip, uint16_t port, Callback done);
+
+  size_t active() const { return active_; }
+  const EndpointStats& stats() const { return stats_; }
+
+  void OnProbeDone(SmtpProbe* probe, PortRecordPtr record) override;
+  void OnProbeReusable(SmtpProbe* probe) override;
+  void OnTimer(uint64_t cookie) override;
+
+ private:
+  struct Key {
+    io::IpAddress ip;
+    uint16_t port;
+    friend bool operator==(const Key& a, const Key& b) = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const Key& k) {
+      return H::combine(std::move(h), k.ip, k.port);
+    }
+  };
+  struct Entry {
+    PortRecordPtr result;
+    std::vector<Callback> waiters;
+  };
+  struct AddressState {
+    uint32_t active = 0;
+    bool queued = false;  // in ready_
+    std::deque<uint16_t> waiting;  // ports of this address waiting for a connection slot
+  };
+
+  void Pump();
+  bool TakeToken();
+  void StartProbe(const Key& key);
+
+  io::EventLoop* loop_;
+  const ProbeConfig* config_;
+  const AddressPolicy* policy_;
+  absl::flat_hash_map<Key, Entry> entries_;
+  absl::flat_hash_map<io::IpAddress, AddressState> addresses_;
+  std::deque<io::IpAddress> ready_;  // addresses with a waiting port and a free per-address slot
+  std::vector<std::unique_ptr<SmtpProbe>> probes_;
+  std::vector<SmtpProbe*> free_probes_;
+  size_t active_ = 0;
+  size_t max_connections_;
+  double tokens_ = 0;
+  uint64_t tokens_at_ns_ = 0;
+  io::TimerId rate_timer_;
+  EndpointStats stats_;
+};
+
+}  // namespace mxray::engine
+
+#endif  // MXRAY_ENGINE_ENDPOINT_TABLE_H_

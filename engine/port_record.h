@@ -1,0 +1,68 @@
+// What probing one (address, port) endpoint found: reachability, the SMTP conversation and its
+// outcome. One PortRecord per endpoint per run, shared (immutable) by every domain that uses it.
+#ifndef MXRAY_ENGINE_PORT_RECORD_H_
+#define MXRAY_ENGINE_PORT_RECORD_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "engine/ehlo_capabilities.h"
+#include "engine/reply_parser.h"
+
+namespace mxray::engine {
+
+enum class PortState : uint8_t {
+  kOpen,         // the TCP handshake completed
+  kClosed,       // refused (RST)
+  kFiltered,     // no answer to the SYN within the connect deadline
+  kUnreachable,  // ICMP unreachable, no route
+  kBlocked,      // not contacted: address policy or blocklist
+  kError,        // a local error (no descriptor, no ephemeral port)
+};
+std::string_view PortStateName(PortState s);
+
+// The closed set of outcomes of one endpoint probe. Stable JSON names (ProbeOutcomeName).
+enum class ProbeOutcome : uint8_t {
+  kOk,              // the conversation went as far as it should
+  kConnectRefused,
+  kConnectTimeout,
+  kUnreachable,
+  kBannerTimeout,   // connected, no complete greeting within the banner deadline
+  kBannerRejected,  // 4xx/5xx greeting other than 421
+  kRateLimited,     // 421 at any point: the server limits us, not a missing feature
+  kEhloRejected,    // EHLO answered with an error (HELO tried when it was a 5xx)
+  kCommandTimeout,  // no complete reply to a command within its deadline
+  kProtocolError,   // bad reply syntax, codes that change, bytes sent before we asked
+  kLineTooLong,
+  kReplyTooLarge,   // one reply, or everything read from the endpoint, past its cap
+  kConnectionReset,
+  kClosedEarly,     // the server closed the connection before the conversation was done
+  kBlocked,         // not contacted (see PortRecord::blocked_reason)
+  kLocalError,      // mxray could not probe (descriptor limit, no ephemeral port)
+};
+std::string_view ProbeOutcomeName(ProbeOutcome o);
+
+struct PortRecord {
+  uint16_t port = 0;  // the logical port (25, 465, 587), whatever --port-map dials
+  PortState state = PortState::kError;
+  ProbeOutcome outcome = ProbeOutcome::kLocalError;
+  std::optional<uint32_t> connect_ms;
+  std::string blocked_reason;  // BlockReasonName when blocked
+  std::string error;           // errno text for connect errors and local errors
+  std::optional<SmtpReply> banner;  // also partial (truncated) when the outcome is an error
+  std::optional<SmtpReply> ehlo;
+  std::optional<EhloCapabilities> capabilities;  // parsed from `ehlo` when it was a 250
+  std::optional<SmtpReply> helo;  // only when EHLO was rejected with a 5xx
+  std::string unsolicited;        // bytes the server sent before we asked (first 256)
+  uint32_t bytes_read = 0;
+  uint32_t elapsed_ms = 0;
+};
+using PortRecordPtr = std::shared_ptr<const PortRecord>;
+
+}  // namespace mxray::engine
+
+#endif  // MXRAY_ENGINE_PORT_RECORD_H_
