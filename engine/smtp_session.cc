@@ -26,6 +26,10 @@ ProbeOutcome OutcomeFor(ReplyError e) {
 SmtpSession::SmtpSession(const SmtpSessionOptions* options, PortRecord* record)
     : options_(options), record_(record), parser_(options->limits) {}
 
+std::string_view SmtpSession::EhloName() const {
+  return options_->ehlo_name.empty() ? std::string_view("localhost") : options_->ehlo_name;
+}
+
 void SmtpSession::Start() {
   phase_ = Phase::kBanner;
   parser_.Reset();
@@ -76,7 +80,7 @@ SmtpSession::Next SmtpSession::HandleReply() {
       }
       phase_ = Phase::kEhlo;
       parser_.Reset();
-      out_.assign("EHLO ").append(options_->ehlo_name).append("\r\n");
+      out_.assign("EHLO ").append(EhloName()).append("\r\n");
       return Next{.send = out_};
     case Phase::kEhlo:
       record_->ehlo = reply;
@@ -89,7 +93,7 @@ SmtpSession::Next SmtpSession::HandleReply() {
         // Not ESMTP: HELO is the one fallback RFC 5321 §3.2 allows.
         phase_ = Phase::kHelo;
         parser_.Reset();
-        out_.assign("HELO ").append(options_->ehlo_name).append("\r\n");
+        out_.assign("HELO ").append(EhloName()).append("\r\n");
         return Next{.send = out_};
       }
       return SendQuit(code >= 400 ? ProbeOutcome::kEhloRejected : ProbeOutcome::kProtocolError);

@@ -14,7 +14,9 @@
 namespace mxray::engine {
 
 struct SmtpSessionOptions {
-  std::string ehlo_name = "localhost";  // sent as "EHLO <name>": never a bare EHLO
+  // Sent as "EHLO <name>", never a bare EHLO; empty means "localhost" (the CLI fills in the
+  // host's name).
+  std::string ehlo_name;
   ReplyLimits limits;
   uint32_t endpoint_bytes_max = 96 * 1024;  // everything read from one endpoint
 };
@@ -47,6 +49,7 @@ class SmtpSession {
   Next Malformed();
   void KeepPartial();
   void NoteUnsolicited(std::string_view bytes);
+  std::string_view EhloName() const;
 
   const SmtpSessionOptions* options_;
   PortRecord* record_;

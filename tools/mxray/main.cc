@@ -52,6 +52,51 @@ void AddScanFlags(CLI::App* cmd, mxray::cli::ScanOptions* o) {
   cmd->add_option("--cache-entries", a.cache_entries,
                   "Finished DNS answers kept for sharing between domains")
       ->capture_default_str();
+  mxray::engine::ProbeConfig& p = a.probe;
+  cmd->add_option("--ports", o->ports_spec,
+                  "Logical ports probed on every MX address, comma-separated; 'none' for DNS only")
+      ->capture_default_str();
+  cmd->add_option("--port-map", o->port_map_spec,
+                  "Dial another TCP port for a logical port, e.g. 25=10025,587=10587 (the JSON "
+                  "keeps the logical port)")
+      ->option_text("PORT=PORT,...");
+  cmd->add_option("--ehlo-name", p.session.ehlo_name,
+                  "Name sent with EHLO/HELO (default: this host's name)");
+  cmd->add_option("--max-connections", p.max_connections,
+                  "SMTP connections open at once (never above what the open-files limit allows)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1000000}));
+  cmd->add_option("--per-address-connections", p.per_address_connections,
+                  "Connections open at once to one address")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, size_t{1000}));
+  cmd->add_option("--rate", p.rate, "New connections per second (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
+  cmd->add_flag("--allow-private", p.allow_private,
+                "Also contact loopback, private, link-local and other special-purpose addresses "
+                "found in DNS (labs, the simulated fleet)");
+  cmd->add_option("--blocklist", p.blocklist_path,
+                  "File of CIDRs never to contact (zmap's format: one per line, # comments)")
+      ->option_text("FILE");
+  cmd->add_option("--connect-timeout-ms", p.connect_timeout_ms, "TCP connect deadline")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
+  cmd->add_option("--banner-timeout-ms", p.banner_timeout_ms,
+                  "Deadline for the complete greeting (servers delay it on purpose)")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
+  cmd->add_option("--command-timeout-ms", p.command_timeout_ms,
+                  "Deadline for the complete reply to each command")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
+  cmd->add_option("--quit-timeout-ms", p.quit_timeout_ms, "Deadline for the reply to QUIT")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
+  cmd->add_option("--endpoint-timeout-ms", p.endpoint_timeout_ms,
+                  "Deadline for everything done on one endpoint")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
   cmd->add_flag("--summary,!--no-summary", o->summary,
                 "A one-line summary on stderr at the end (default: when stderr is a terminal)")
       ->default_str("");
@@ -113,6 +158,10 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (!inputs.empty()) scan.audit.inputs = inputs;
+  if (absl::Status s = mxray::cli::ApplyProbeSpecs(&scan); !s.ok()) {
+    std::fprintf(stderr, "mxray scan: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
   absl::Status s = mxray::cli::RunScan(scan);
   if (!s.ok()) {
     std::fprintf(stderr, "mxray scan: %s\n", std::string(s.message()).c_str());

@@ -1,11 +1,14 @@
 // `mxray scan`: the thin glue from options to Auditor, JsonlWriter and OutputSink.
 #include "tools/mxray/scan.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "engine/domain_input.h"
+#include "engine/port_map.h"
 #include "report/jsonl_writer.h"
 #include "report/output_sink.h"
 
@@ -43,6 +46,30 @@ std::string SummaryLine(const engine::AuditStats& stats) {
                         stats.a_cache.hits + stats.a_cache.joined + stats.aaaa_cache.hits +
                             stats.aaaa_cache.joined + stats.mx_cache.hits + stats.mx_cache.joined);
   return line;
+}
+
+std::string DefaultEhloName() {
+  char name[256] = {};
+  if (gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+absl::Status ApplyProbeSpecs(ScanOptions* options) {
+  engine::ProbeConfig& probe = options->audit.probe;
+  if (options->ports_spec == "none" || options->ports_spec.empty()) {
+    probe.ports.clear();
+  } else {
+    absl::StatusOr<std::vector<uint16_t>> ports = engine::ParsePortList(options->ports_spec);
+    if (!ports.ok()) return ports.status();
+    probe.ports = *std::move(ports);
+  }
+  absl::StatusOr<engine::PortMap> map = engine::ParsePortMap(options->port_map_spec);
+  if (!map.ok()) return map.status();
+  probe.port_map = map->entries();
+  if (probe.session.ehlo_name.empty()) {
+    probe.session.ehlo_name = DefaultEhloName();
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunScan(const ScanOptions& options, engine::AuditStats* stats_out) {
