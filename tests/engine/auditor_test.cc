@@ -14,62 +14,11 @@
 #include "absl/container/flat_hash_set.h"
 #include "report/jsonl_writer.h"
 #include "report/schema_validator.h"
+#include "tests/engine/fleet_audit.h"
 #include "tools/fleet/fleet.h"
 
 namespace mxray::engine {
 namespace {
-
-class CollectingSink : public RecordSink {
- public:
-  explicit CollectingSink(report::SchemaValidator* schema, bool keep_records)
-      : schema_(schema), keep_(keep_records) {}
-  absl::Status Write(const DomainRecord& record) override {
-    std::string_view line = writer_.Format(record);
-    absl::Status valid = schema_->ValidateLine(line);
-    if (!valid.ok()) {
-      ADD_FAILURE() << valid << "\n" << line;
-    }
-    ++count_;
-    if (keep_) records_.push_back(record);
-    domains_.insert(record.domain.empty() ? record.input : record.domain);
-    return absl::OkStatus();
-  }
-  size_t count() const { return count_; }
-  const std::vector<DomainRecord>& records() const { return records_; }
-  const absl::flat_hash_set<std::string>& domains() const { return domains_; }
-
- private:
-  report::SchemaValidator* schema_;
-  bool keep_;
-  report::JsonlWriter writer_;
-  size_t count_ = 0;
-  std::vector<DomainRecord> records_;
-  absl::flat_hash_set<std::string> domains_;
-};
-
-std::unique_ptr<report::SchemaValidator> LoadSchema() {
-  auto s = report::SchemaValidator::LoadFile(MXRAY_SOURCE_DIR "/docs/output.schema.json");
-  EXPECT_TRUE(s.ok()) << s.status();
-  return *std::move(s);
-}
-
-std::string TempFileWith(const fleet::Fleet& f) {
-  char path[] = "/tmp/mxray-test-XXXXXX";
-  int fd = mkstemp(path);
-  EXPECT_GE(fd, 0);
-  EXPECT_TRUE(f.WriteDomainList(fd).ok());
-  close(fd);
-  return path;
-}
-
-AuditConfig FleetConfig(const fleet::Fleet& f, const std::string& input) {
-  AuditConfig c;
-  c.inputs = {input};
-  c.resolver.servers = {f.dns_server()};
-  c.resolver.timeout_ms = 400;  // the fleet has names that never answer
-  c.resolver.retries = 1;
-  return c;
-}
 
 std::vector<std::string> Ips(const ExchangeRecord& e) {
   std::vector<std::string> out;
@@ -108,22 +57,13 @@ void ExpectMatches(const DomainRecord& got, const fleet::Expectation& want) {
 TEST(AuditorFleetTest, EveryKindOfDomainGetsItsExpectedRecord) {
   fleet::FleetOptions options;
   options.domain_count = 3000;
-  auto f = fleet::Fleet::Start(options);
-  ASSERT_TRUE(f.ok()) << f.status();
-  std::string input = TempFileWith(**f);
-  auto schema = LoadSchema();
-  CollectingSink sink(schema.get(), /*keep_records=*/true);
-  auto auditor = Auditor::Create(FleetConfig(**f, input));
-  ASSERT_TRUE(auditor.ok()) << auditor.status();
-  auto reader = InputReader::Open({input});
-  ASSERT_TRUE(reader.ok());
-  ASSERT_TRUE((*auditor)->Run(**reader, sink).ok());
-  unlink(input.c_str());
+  FleetRun run = AuditFleet(options, /*keep_records=*/true);
+  ASSERT_TRUE(run.status.ok()) << run.status;
 
-  const fleet::Population& pop = (*f)->population();
-  ASSERT_EQ(sink.count(), pop.size());
+  const fleet::Population& pop = run.fleet->population();
+  ASSERT_EQ(run.sink->count(), pop.size());
   absl::flat_hash_map<std::string, const DomainRecord*> by_domain;
-  for (const DomainRecord& r : sink.records()) by_domain[r.domain] = &r;
+  for (const DomainRecord& r : run.sink->records()) by_domain[r.domain] = &r;
   ASSERT_EQ(by_domain.size(), pop.size());
   absl::flat_hash_set<fleet::DomainKind> kinds_seen;
   for (size_t i = 0; i < pop.size(); ++i) {
@@ -140,45 +80,28 @@ TEST(AuditorFleetTest, SharedExchangesAreLookedUpOnce) {
   fleet::FleetOptions options;
   options.domain_count = 5000;
   options.kind_weights = {{fleet::DomainKind::kTimeout, 0}, {fleet::DomainKind::kExchangeTimeout, 0}};
-  auto f = fleet::Fleet::Start(options);
-  ASSERT_TRUE(f.ok()) << f.status();
-  std::string input = TempFileWith(**f);
-  auto schema = LoadSchema();
-  CollectingSink sink(schema.get(), /*keep_records=*/true);
-  auto auditor = Auditor::Create(FleetConfig(**f, input));
-  ASSERT_TRUE(auditor.ok());
-  auto reader = InputReader::Open({input});
-  ASSERT_TRUE((*auditor)->Run(**reader, sink).ok());
-  unlink(input.c_str());
+  FleetRun run = AuditFleet(options, /*keep_records=*/true);
+  ASSERT_TRUE(run.status.ok()) << run.status;
 
   absl::flat_hash_set<std::string> looked_up;
-  for (const DomainRecord& r : sink.records()) {
+  for (const DomainRecord& r : run.sink->records()) {
     if (r.a_status) looked_up.insert(r.domain);  // the implicit MX's own lookup
     for (const ExchangeRecord& e : r.mx) {
       if (e.a_status) looked_up.insert(e.exchange);
     }
   }
-  const AuditStats& stats = (*auditor)->stats();
   // One A lookup per distinct exchange name, however many domains share it.
-  EXPECT_EQ(stats.a_cache.misses, looked_up.size());
-  EXPECT_GT(stats.a_cache.hits + stats.a_cache.joined, sink.count() / 2);
+  EXPECT_EQ(run.stats.a_cache.misses, looked_up.size());
+  EXPECT_GT(run.stats.a_cache.hits + run.stats.a_cache.joined, run.sink->count() / 2);
 }
 
 TEST(AuditorFleetTest, HundredThousandDomainsGiveHundredThousandValidLines) {
   fleet::FleetOptions options;
   options.domain_count = 100000;
-  auto f = fleet::Fleet::Start(options);
-  ASSERT_TRUE(f.ok()) << f.status();
-  std::string input = TempFileWith(**f);
-  auto schema = LoadSchema();
-  CollectingSink sink(schema.get(), /*keep_records=*/false);
-  auto auditor = Auditor::Create(FleetConfig(**f, input));
-  ASSERT_TRUE(auditor.ok());
-  auto reader = InputReader::Open({input});
-  ASSERT_TRUE((*auditor)->Run(**reader, sink).ok());
-  unlink(input.c_str());
-  EXPECT_EQ(sink.count(), 100000u);
-  EXPECT_EQ(sink.domains().size(), 100000u);
+  FleetRun run = AuditFleet(options, /*keep_records=*/false);
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  EXPECT_EQ(run.sink->count(), 100000u);
+  EXPECT_EQ(run.sink->domains().size(), 100000u);
 }
 
 TEST(AuditorTest, EveryNonBlankNonCommentLineGivesOneRecord) {
