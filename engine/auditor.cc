@@ -106,6 +106,8 @@ absl::Status Auditor::Run(InputReader& input, RecordSink& sink) {
     if (in_flight_ == 0 && (input_done_ || !sink_status_.ok())) break;
     loop_->RunOnce();
   }
+  // Every record is out; let the last sockets close so that the run leaves no descriptor.
+  while (endpoints_ && endpoints_->busy() > 0) loop_->RunOnce();
   stats_.elapsed_ns = io::EventLoop::MonotonicNs() - start;
   stats_.mx_cache = mx_cache_->stats();
   stats_.a_cache = a_cache_->stats();

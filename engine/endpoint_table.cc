@@ -129,13 +129,28 @@ void EndpointTable::StartProbe(const Key& key) {
     probe = probes_.back().get();
   }
   ++active_;
+  ++busy_;
   ++stats_.probed;
   stats_.active_peak = std::max<uint64_t>(stats_.active_peak, active_);
   probe->Start(key.ip, key.port);
 }
 
 void EndpointTable::OnProbeDone(SmtpProbe* probe, PortRecordPtr record) {
+  std::vector<Callback> waiters;
+  auto it = entries_.find(Key{probe->ip(), probe->port()});
+  if (it != entries_.end()) {
+    it->second.result = record;
+    waiters = std::move(it->second.waiters);
+  }
+  for (Callback& w : waiters) w(record);
+}
+
+// The connection counts against the global and per-address limits until our side of it is
+// closed, not merely until its record is known: politeness is about sockets, not results.
+void EndpointTable::OnProbeReusable(SmtpProbe* probe) {
+  --busy_;
   --active_;
+  free_probes_.push_back(probe);
   io::IpAddress ip = probe->ip();
   auto at = addresses_.find(ip);
   if (at != addresses_.end()) {
@@ -148,16 +163,7 @@ void EndpointTable::OnProbeDone(SmtpProbe* probe, PortRecordPtr record) {
       ready_.push_back(ip);
     }
   }
-  std::vector<Callback> waiters;
-  auto it = entries_.find(Key{ip, probe->port()});
-  if (it != entries_.end()) {
-    it->second.result = record;
-    waiters = std::move(it->second.waiters);
-  }
-  for (Callback& w : waiters) w(record);
   Pump();
 }
-
-void EndpointTable::OnProbeReusable(SmtpProbe* probe) { free_probes_.push_back(probe); }
 
 }  // namespace mxray::engine

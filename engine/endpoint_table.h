@@ -40,6 +40,8 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   void Get(const io::IpAddress& ip, uint16_t port, Callback done);
 
   size_t active() const { return active_; }
+  // Probes started whose socket the kernel has not yet fully let go of.
+  size_t busy() const { return busy_; }
   const EndpointStats& stats() const { return stats_; }
 
   void OnProbeDone(SmtpProbe* probe, PortRecordPtr record) override;
@@ -79,6 +81,7 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   std::vector<std::unique_ptr<SmtpProbe>> probes_;
   std::vector<SmtpProbe*> free_probes_;
   size_t active_ = 0;
+  size_t busy_ = 0;
   size_t max_connections_;
   double tokens_ = 0;
   uint64_t tokens_at_ns_ = 0;

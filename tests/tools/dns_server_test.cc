@@ -611,8 +611,11 @@ TEST_F(DnsServerTest, EveryDomainResolvesToItsExpectation) {
     const DomainKind kind = population().Kind(i);
     seen[size_t(kind)] = true;
     SCOPED_TRACE(population().DomainName(i));
+    // DNS only: the SMTP part of the expectation is another test's (smtp_server_test.cc).
+    Expectation expected = population().Expect(i);
+    for (ExpectedExchange& x : expected.mx) x.ports.clear();
     std::string want, got;
-    population().WriteExpectation(i, &want);
+    Population::ExpectationToJson(expected, &want);
     Population::ExpectationToJson(resolver.Resolve(population().DomainName(i), kind), &got);
     EXPECT_EQ(got, want);
   }

@@ -1,5 +1,6 @@
 // The fleet's population: deterministic names and kinds, every kind present even when small,
-// names that parse back, loopback-only addresses, and the expectation lines' exact form.
+// names that parse back, loopback-only addresses, the expectation lines' exact form, and the
+// SMTP plan: which address serves what, its caps, and the port records it makes mxray expect.
 #include "tools/fleet/population.h"
 
 #include <gmock/gmock.h>
@@ -12,7 +13,11 @@
 namespace mxray::fleet {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::SizeIs;
 
 Population Make(uint64_t seed, size_t count, PopulationOptions options = {}) {
   options.seed = seed;
@@ -156,7 +161,8 @@ TEST(PopulationTest, ExchangesAreSharedByManyDomains) {
 }
 
 TEST(PopulationTest, ExpectationLinesHaveTheDocumentedForm) {
-  Population p = Make(1, 100);
+  // Without SMTP the lines are the DNS expectations alone (the form before SMTP existed).
+  Population p = Make(1, 100, {.smtp = {.enabled = false}});
   std::string line;
   size_t i = *p.FirstOfKind(DomainKind::kNullMx);
   p.WriteExpectation(i, &line);
@@ -182,6 +188,202 @@ TEST(PopulationTest, ExpectationLinesHaveTheDocumentedForm) {
   i = *p.FirstOfKind(DomainKind::kCnameDomain);
   p.WriteExpectation(i, &line);
   EXPECT_THAT(line, HasSubstr("\"mx_cname\":[\"real." + p.DomainName(i) + "\"]"));
+}
+
+TEST(PopulationTest, ExpectationLinesCarryThePortsOfEachAddress) {
+  Population p = Make(1, 100);
+  std::string line;
+  std::optional<size_t> postfix;
+  for (size_t i = 0; i < p.size() && !postfix; ++i) {
+    if (p.Kind(i) == DomainKind::kPlain && p.ProviderOf(i) % 4 == 0) postfix = i;
+  }
+  ASSERT_TRUE(postfix.has_value());
+  p.WriteExpectation(*postfix, &line);
+  const std::string esmtp =
+      "\"state\":\"open\",\"outcome\":\"ok\",\"banner_code\":220,\"starttls\":true,\"auth\":[],"
+      "\"size\":10240000}";
+  EXPECT_THAT(line,
+              HasSubstr("\"],\"ports\":[[{\"port\":25," + esmtp +
+                        ",{\"port\":465,\"state\":\"open\",\"outcome\":\"ok\",\"starttls\":false,"
+                        "\"auth\":[]},{\"port\":587," +
+                        esmtp + "]]}]}"));
+
+  size_t i = *p.FirstOfKind(DomainKind::kSmtpClosedPort);
+  p.WriteExpectation(i, &line);
+  EXPECT_THAT(line, HasSubstr("{\"port\":587,\"state\":\"closed\",\"outcome\":\"connect_refused\","
+                              "\"starttls\":false,\"auth\":[]}"));
+  i = *p.FirstOfKind(DomainKind::kDualStack);  // two addresses: two lists
+  p.WriteExpectation(i, &line);
+  EXPECT_THAT(line, HasSubstr("\"ports\":[[{\"port\":25,"));
+  EXPECT_THAT(line, HasSubstr("}],[{\"port\":25,"));
+  i = *p.FirstOfKind(DomainKind::kNxdomain);  // no exchange, no ports
+  p.WriteExpectation(i, &line);
+  EXPECT_THAT(line, Not(HasSubstr("ports")));
+}
+
+// The record each SMTP kind's host must produce, written out independently of smtp_plan.cc.
+struct KindPorts {
+  DomainKind kind;
+  std::string_view outcome_25, outcome_587;
+  int banner_code;
+  std::string_view state_25 = "open", state_587 = "open";
+};
+
+TEST(PopulationTest, SmtpKindsPointAtTheirOwnHostsAndExpectTheirCase) {
+  const KindPorts kTable[] = {
+      {DomainKind::kSmtpHeloOnly, "ehlo_rejected", "ehlo_rejected", 220},
+      {DomainKind::kSmtpSlowGreeting, "ok", "ok", 220},
+      {DomainKind::kSmtpStalledGreeting, "banner_timeout", "banner_timeout", -1},
+      {DomainKind::kSmtpGreeting421, "rate_limited", "rate_limited", 421},
+      {DomainKind::kSmtpGreeting554, "banner_rejected", "banner_rejected", 554},
+      {DomainKind::kSmtpEhlo421, "rate_limited", "rate_limited", 220},
+      {DomainKind::kSmtpDrip, "banner_timeout", "banner_timeout", -1},
+      {DomainKind::kSmtpSilent, "banner_timeout", "banner_timeout", -1},
+      {DomainKind::kSmtpResetMidReply, "connection_reset", "connection_reset", 220},
+      {DomainKind::kSmtpEndlessLine, "line_too_long", "line_too_long", 220},
+      {DomainKind::kSmtpEndlessContinuation, "reply_too_large", "reply_too_large", 220},
+      {DomainKind::kSmtpCodeChange, "protocol_error", "protocol_error", 220},
+      {DomainKind::kSmtpEarlyTalker, "protocol_error", "protocol_error", 220},
+      {DomainKind::kSmtpCloseAfterEhlo, "closed_early", "closed_early", 220},
+      {DomainKind::kSmtpClosedPort, "ok", "connect_refused", 220, "open", "closed"},
+      {DomainKind::kSmtpFilteredPort, "connect_timeout", "ok", 220, "filtered", "open"},
+      {DomainKind::kSmtpPlain465, "ok", "ok", 220},
+  };
+  Population p = Make(2, 4000);
+  size_t checked = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const DomainKind kind = p.Kind(i);
+    if (!IsSmtpKind(kind)) continue;
+    SCOPED_TRACE(p.DomainName(i));
+    Expectation e = p.Expect(i);
+    EXPECT_EQ(e.status, "ok");
+    EXPECT_EQ(e.mx_source, "mx");
+    ASSERT_THAT(e.mx, SizeIs(1));
+    EXPECT_EQ(e.mx[0].exchange, "mx." + p.DomainName(i));
+    ASSERT_THAT(e.mx[0].addresses, SizeIs(1));
+    const std::string& ip = e.mx[0].addresses[0];
+    const std::string prefix = "127.4." + std::to_string(int(kind)) + ".";
+    ASSERT_TRUE(ip.starts_with(prefix)) << ip;
+    const int n = std::stoi(ip.substr(prefix.size()));
+    EXPECT_GE(n, 1);
+    EXPECT_LE(n, 4);
+    ASSERT_THAT(e.mx[0].ports, SizeIs(1));
+    const std::vector<ExpectedPort>& ports = e.mx[0].ports[0];
+    ASSERT_THAT(ports, SizeIs(3));
+    EXPECT_EQ(ports[0].port, 25);
+    EXPECT_EQ(ports[1].port, 465);
+    EXPECT_EQ(ports[2].port, 587);
+    if (kind == DomainKind::kSmtpBadCode) {
+      // "22O" on odd hosts leaves no code to keep; "2200" on even ones keeps 220.
+      EXPECT_EQ(ports[0].outcome, "protocol_error");
+      EXPECT_EQ(ports[0].banner_code, n % 2 == 1 ? -1 : 220);
+      ++checked;
+      continue;
+    }
+    const KindPorts* want = nullptr;
+    for (const KindPorts& k : kTable) {
+      if (k.kind == kind) want = &k;
+    }
+    ASSERT_NE(want, nullptr) << DomainKindName(kind);
+    EXPECT_EQ(ports[0].state, want->state_25);
+    EXPECT_EQ(ports[0].outcome, want->outcome_25);
+    EXPECT_EQ(ports[2].state, want->state_587);
+    EXPECT_EQ(ports[2].outcome, want->outcome_587);
+    if (ports[0].state == "open") {
+      EXPECT_EQ(ports[0].banner_code, want->banner_code);
+    }
+    // 465 is reachability only: open and ok wherever something listens.
+    EXPECT_EQ(ports[1].state, "open");
+    EXPECT_EQ(ports[1].outcome, "ok");
+    EXPECT_EQ(ports[1].banner_code, -1);
+    for (const ExpectedPort& port : ports) {
+      if (port.outcome != "ok" || port.port == 465) {
+        EXPECT_FALSE(port.starttls);
+        EXPECT_THAT(port.auth, IsEmpty());
+        EXPECT_FALSE(port.size.has_value());
+      } else {
+        EXPECT_TRUE(port.starttls);  // the cases talk like Postfix otherwise
+        EXPECT_EQ(port.size, 10240000u);
+      }
+    }
+    ++checked;
+  }
+  EXPECT_GT(checked, 18u);
+}
+
+TEST(PopulationTest, OrdinaryFlavoursVaryByProvider) {
+  Population p = Make(1, 100);
+  auto port25 = [&](size_t provider) {
+    return p.ExpectPorts(Population::AddressText(Population::ProviderAddress(provider, 1)))[0];
+  };
+  EXPECT_EQ(port25(0).size, 10240000u);  // Postfix
+  EXPECT_TRUE(port25(0).starttls);
+  EXPECT_THAT(port25(0).auth, IsEmpty());
+  EXPECT_EQ(port25(1).size, 52428800u);  // Exim
+  EXPECT_THAT(port25(1).auth, ElementsAre("PLAIN", "LOGIN"));
+  EXPECT_EQ(port25(2).size, 157286400u);  // Microsoft: "AUTH GSSAPI NTLM" and "AUTH=LOGIN"
+  EXPECT_THAT(port25(2).auth, ElementsAre("GSSAPI", "NTLM", "LOGIN"));
+  EXPECT_FALSE(port25(3).size.has_value());  // "250 name" only
+  EXPECT_FALSE(port25(3).starttls);
+  EXPECT_EQ(port25(3).outcome, "ok");
+  EXPECT_EQ(p.ExpectPorts("::1")[0].size, 10240000u);
+}
+
+TEST(PopulationTest, SmtpPlanCapsAndItsOutside) {
+  Population p =
+      Make(1, 1000, {.provider_count = 300, .smtp = {.provider_hosts = 9, .own_addresses = 5}});
+  auto state = [&](const Ipv4& ip) {
+    return std::string(p.ExpectPorts(Population::AddressText(ip))[0].state);
+  };
+  EXPECT_EQ(state(Population::ProviderAddress(2, 3)), "open");    // host 8
+  EXPECT_EQ(state(Population::ProviderAddress(3, 1)), "closed");  // host 9: past the cap
+  EXPECT_EQ(state({127, 2, 0, 5}), "open");
+  EXPECT_EQ(state({127, 2, 0, 6}), "closed");
+  EXPECT_EQ(state(Population::BulkAddress(99)), "open");
+  EXPECT_EQ(state({127, 3, 0, 101}), "closed");
+  EXPECT_EQ(state({127, 4, uint8_t(DomainKind::kSmtpDrip), 4}), "open");
+  EXPECT_EQ(state({127, 4, uint8_t(DomainKind::kSmtpDrip), 5}), "closed");  // hosts_per_kind 4
+  EXPECT_EQ(state({127, 4, uint8_t(DomainKind::kPlain), 1}), "closed");
+  EXPECT_EQ(state({127, 0, 0, 1}), "closed");
+  EXPECT_EQ(p.ExpectPorts("::1")[0].state, "open");
+  EXPECT_EQ(p.ExpectPorts("::2")[0].state, "closed");
+  EXPECT_EQ(p.ExpectPorts("not an address")[0].outcome, "connect_refused");
+  std::vector<std::string> addresses = p.SmtpAddresses();
+  EXPECT_EQ(addresses.size(), 9u + 5u + 100u + 1u + 18u * 4u);
+  for (const std::string& a : addresses) {
+    EXPECT_NE(p.ExpectPorts(a)[1].state, "closed") << a;  // every planned address listens on 465
+  }
+  // Every address the expectations hand out either is in the plan or refuses connections.
+  std::set<std::string> planned(addresses.begin(), addresses.end());
+  for (size_t i = 0; i < p.size(); ++i) {
+    for (const ExpectedExchange& x : p.Expect(i).mx) {
+      ASSERT_EQ(x.ports.size(), x.addresses.size());
+      for (size_t a = 0; a < x.addresses.size(); ++a) {
+        if (!planned.contains(x.addresses[a])) {
+          EXPECT_EQ(x.ports[a][0].outcome, "connect_refused") << x.addresses[a];
+        }
+      }
+    }
+  }
+}
+
+TEST(PopulationTest, SmtpSocketsStayWithinTheDescriptorBudget) {
+  // The largest population by default: 1024 providers, every cap at its default.
+  Population p = Make(1, 1000, {.provider_count = 1024});
+  size_t sockets = 0;
+  for (const std::string& a : p.SmtpAddresses()) {
+    for (SmtpBehaviour b : p.SmtpBehavioursAt(a)) sockets += b != SmtpBehaviour::kNone;
+  }
+  EXPECT_LE(sockets, 4000u);
+  EXPECT_GT(sockets, 3000u);
+}
+
+TEST(PopulationTest, SmtpDisabledExpectsNoPorts) {
+  Population p = Make(1, 200, {.smtp = {.enabled = false}});
+  EXPECT_THAT(p.SmtpAddresses(), IsEmpty());
+  for (size_t i = 0; i < p.size(); ++i) {
+    for (const ExpectedExchange& x : p.Expect(i).mx) EXPECT_THAT(x.ports, IsEmpty());
+  }
 }
 
 TEST(PopulationTest, AggregateStatusesOfTheExchangeKinds) {

@@ -1,5 +1,5 @@
-// The closed set of DNS behaviours a fleet domain can have, their stable names (used in domain
-// names, expectation lines and flags) and default weights in a population.
+// The closed set of behaviours a fleet domain can have (DNS first, then SMTP), their stable names
+// (used in domain names, expectation lines and flags) and default weights in a population.
 #ifndef MXRAY_TOOLS_FLEET_DOMAIN_KIND_H_
 #define MXRAY_TOOLS_FLEET_DOMAIN_KIND_H_
 
@@ -46,8 +46,33 @@ enum class DomainKind : uint8_t {
   kMalformedPointerRange,  // a compression pointer past the end of the message
   kMalformedGarbage,       // the answer section is garbage
   kForeignOwner,           // the MX answer is owned by another name; the domain has an A
+  // SMTP kinds: DNS is plain (MX 10 mx.<domain>, one A record 127.4.<kind>.<n>, see population.h)
+  // and the server on that address plays the case on 25, 465 and 587 (smtp_plan.h has the
+  // details and the outcome mxray must record).
+  kSmtpHeloOnly,             // EHLO answered 502, HELO 250
+  kSmtpSlowGreeting,         // greeting delayed, within mxray's banner deadline
+  kSmtpStalledGreeting,      // greeting delayed beyond mxray's banner deadline
+  kSmtpGreeting421,          // 421 greeting
+  kSmtpGreeting554,          // 554 greeting
+  kSmtpEhlo421,              // 220 greeting, EHLO answered 421
+  kSmtpDrip,                 // an endless greeting, one byte per interval
+  kSmtpSilent,               // accepts and never says anything
+  kSmtpResetMidReply,        // "220-part", then RST
+  kSmtpEndlessLine,          // "220 " and bytes without LF until the client leaves
+  kSmtpEndlessContinuation,  // EHLO answered with "250-" lines until the client leaves
+  kSmtpBadCode,              // greeting "22O ..." (odd hosts) or "2200 ..." (even hosts)
+  kSmtpCodeChange,           // greeting "220-..." then "221 ..."
+  kSmtpEarlyTalker,          // greeting followed at once by bytes nobody asked for
+  kSmtpCloseAfterEhlo,       // closes the connection instead of answering EHLO
+  kSmtpClosedPort,           // ordinary on 25 and 465; 587 refuses connections
+  kSmtpFilteredPort,         // 25 never answers the SYN; ordinary on 465 and 587
+  kSmtpPlain465,             // plaintext SMTP on 465 (ordinary on 25 and 587)
 };
-inline constexpr size_t kDomainKindCount = size_t(DomainKind::kForeignOwner) + 1;
+inline constexpr size_t kDomainKindCount = size_t(DomainKind::kSmtpPlain465) + 1;
+inline constexpr DomainKind kFirstSmtpKind = DomainKind::kSmtpHeloOnly;
+
+// The kinds whose case is in their mail server rather than in DNS.
+inline constexpr bool IsSmtpKind(DomainKind kind) { return kind >= kFirstSmtpKind; }
 
 // "plain", "multi_mx", "exchange_cname_loop"... stable: part of the expectation format.
 std::string_view DomainKindName(DomainKind kind);

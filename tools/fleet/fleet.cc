@@ -75,6 +75,7 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options)
   population_options.kind_weights = options.kind_weights;
   population_options.max_exchanges = options.max_exchanges;
   population_options.max_addresses = options.max_addresses;
+  population_options.smtp = options.smtp.plan();
   absl::StatusOr<Population> population = Population::Create(population_options);
   if (!population.ok()) return population.status();
 
@@ -91,6 +92,13 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options)
   if (!dns.ok()) return dns.status();
   fleet->dns_ = *std::move(dns);
 
+  if (options.smtp.enabled) {
+    absl::StatusOr<std::unique_ptr<SmtpServer>> smtp =
+        SmtpServer::Create(fleet->loop_.get(), &fleet->population_, options.smtp);
+    if (!smtp.ok()) return smtp.status();
+    fleet->smtp_ = *std::move(smtp);
+  }
+
   fleet->loop_->Start();
   return fleet;
 }
@@ -99,6 +107,32 @@ Fleet::~Fleet() { Stop(); }
 
 void Fleet::Stop() {
   if (loop_) loop_->Stop();
+}
+
+uint16_t Fleet::smtp_port(uint16_t logical_port) const {
+  return smtp_ ? smtp_->port(logical_port) : 0;
+}
+
+std::array<uint16_t, kSmtpPortCount> Fleet::smtp_ports() const {
+  return smtp_ ? smtp_->ports() : std::array<uint16_t, kSmtpPortCount>{};
+}
+
+std::string Fleet::smtp_port_map() const { return smtp_ ? smtp_->port_map() : std::string(); }
+
+std::vector<SmtpEndpoint> Fleet::smtp_endpoints() const {
+  return smtp_ ? smtp_->endpoints() : std::vector<SmtpEndpoint>{};
+}
+
+size_t Fleet::smtp_idle_descriptors() const { return smtp_ ? smtp_->idle_descriptors() : 0; }
+
+SmtpStats Fleet::smtp_stats() const { return smtp_ ? smtp_->stats() : SmtpStats{}; }
+
+void Fleet::ResetSmtpStats() {
+  if (smtp_) smtp_->ResetStats();
+}
+
+bool Fleet::WaitForSmtpIdle(int64_t timeout_ms) const {
+  return smtp_ ? smtp_->WaitIdle(timeout_ms) : true;
 }
 
 absl::Status Fleet::WriteDomainList(int fd) const {

@@ -1,9 +1,27 @@
 // The simulated fleet in one object: a population of .test domains and the servers that play it
-// on loopback, on one background thread. Used by `mxray-fleet`, by `mxray demo` (in process) and
-// by tests and benchmarks. SMTP, TLS and DNSBL servers join the same loop later.
+// on loopback (DNS, and SMTP on every mail host address), on one background thread. Used by
+// `mxray-fleet`, by `mxray demo` (in process) and by tests and benchmarks. TLS and DNSBL servers
+// join the same loop later.
+//
+// Probing it with mxray: `--port-map <smtp_port_map()> --allow-private`, and deadlines that sit
+// between the fleet's delays (smtp_plan.h, ExpectPort): the expectations assume them.
+//
+// Descriptor budget (the demo runs the fleet inside mxray, one 20,000 open-files limit for
+// both). The SMTP side holds one descriptor per (address, port) socket for its whole life, plus
+// one per open connection (as many as mxray holds towards it) and one per filtered port:
+//   provider hosts  3 x min(3 x providers, smtp.provider_hosts = 768)  <= 2304
+//   own pool        3 x smtp.own_addresses = 250                           750
+//   bulk            3 x 100                                                300
+//   ::1             3                                                        3
+//   SMTP kinds      3 x 18 kinds x smtp.hosts_per_kind = 4, + 4 fillers    220
+// that is at most ~3,580 sockets (about 1,300 for populations under 2,000 domains), and as many
+// connections as mxray opens (its --max-connections, 4,096 by default). Start() raises the soft
+// RLIMIT_NOFILE to the hard limit when the plan needs more than the soft one leaves (plan plus
+// 1,024) and fails with FailedPrecondition when even the hard one is too small.
 #ifndef MXRAY_TOOLS_FLEET_FLEET_H_
 #define MXRAY_TOOLS_FLEET_FLEET_H_
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -18,6 +36,8 @@
 #include "tools/fleet/epoll_loop.h"
 #include "tools/fleet/population.h"
 #include "tools/fleet/population_zone.h"
+#include "tools/fleet/smtp_plan.h"
+#include "tools/fleet/smtp_server.h"
 
 namespace mxray::fleet {
 
@@ -31,6 +51,9 @@ struct FleetOptions {
   size_t max_addresses = 16;
   std::string dns_ip = "127.0.0.1";  // loopback only
   uint16_t dns_port = 0;             // 0: pick a free port
+  // SMTP on every mail host address: ports, wide-area latency, the slow behaviours' delays and
+  // the plan of which addresses serve (its hosts_per_kind shapes DNS answers too).
+  SmtpOptions smtp;
 };
 
 // Streams of the population, one line each; 2 million lines take a few hundred milliseconds.
@@ -51,6 +74,26 @@ class Fleet {
   const Population& population() const { return population_; }
   DnsServerStats dns_stats() const { return dns_->stats(); }
 
+  // SMTP. The number dialled for logical port 25, 465 or 587 (0 when SMTP is disabled or for
+  // another port), the three in that order, and "25=A,465=B,587=C" for mxray's --port-map ("" when
+  // disabled).
+  uint16_t smtp_port(uint16_t logical_port) const;
+  std::array<uint16_t, kSmtpPortCount> smtp_ports() const;
+  std::string smtp_port_map() const;
+  // Every SMTP socket: address, logical and dialled port, behaviour.
+  std::vector<SmtpEndpoint> smtp_endpoints() const;
+  // Descriptors the SMTP side holds while no connection is open.
+  size_t smtp_idle_descriptors() const;
+  // Counters, safe from any thread: connections per (address, port), the most ever open at once
+  // per address, totals. ResetSmtpStats() zeroes them (best called while nothing connects).
+  SmtpStats smtp_stats() const;
+  void ResetSmtpStats();
+  // Blocks until every SMTP connection made before the call (even one still in the kernel's
+  // accept queue) has been accepted and closed by the fleet, e.g. after mxray finished: true, or
+  // false after `timeout_ms` (or when the fleet is stopped). A test's synchronisation point
+  // before counting descriptors or reading the counters, not a sleep.
+  bool WaitForSmtpIdle(int64_t timeout_ms) const;
+
   absl::Status WriteDomainList(int fd) const;
   absl::Status WriteDomainList(const std::string& path) const;
   absl::Status WriteExpectations(int fd) const;
@@ -66,6 +109,7 @@ class Fleet {
   PopulationZone zone_;
   std::unique_ptr<EpollLoop> loop_;
   std::unique_ptr<DnsServer> dns_;
+  std::unique_ptr<SmtpServer> smtp_;  // null when SMTP is disabled
 };
 
 }  // namespace mxray::fleet

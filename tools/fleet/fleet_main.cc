@@ -1,8 +1,10 @@
 // mxray-fleet: runs the simulated fleet as its own process for tests, benchmarks and manual runs.
-// Prints the bound DNS address on stdout once the lists are written and the servers answer, then
-// serves until SIGINT or SIGTERM.
+// Once the lists are written and the servers answer, prints the bound DNS address on the first
+// line of stdout and, when SMTP is on, the SMTP port map for mxray's --port-map on the second;
+// then serves until SIGINT or SIGTERM.
 #include <signal.h>
 
+#include <array>
 #include <charconv>
 #include <cstdio>
 #include <string>
@@ -45,6 +47,28 @@ bool ParseHostPort(const std::string& text, std::string* ip, uint16_t* port) {
   return true;
 }
 
+// "25=10025,465=10465,587=10587" into the three dialled ports (0: pick one).
+bool ParseSmtpPortMap(std::string_view text, std::array<uint16_t, 3>* ports) {
+  std::array<bool, 3> seen = {};
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    size_t eq = item.find('=');
+    uint32_t logical = 0, port = 0;
+    if (eq == std::string_view::npos || !ParseNumber(item.substr(0, eq), &logical) ||
+        !ParseNumber(item.substr(eq + 1), &port) || port > 65535) {
+      return false;
+    }
+    size_t k = 0;
+    while (k < 3 && mxray::fleet::kSmtpLogicalPorts[k] != logical) ++k;
+    if (k == 3 || seen[k]) return false;
+    seen[k] = true;
+    (*ports)[k] = uint16_t(port);
+  }
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -54,6 +78,9 @@ int main(int argc, char** argv) {
   std::vector<std::string> weights;
   std::string domains_path, expectations_path;
   bool list_kinds = false;
+  bool no_smtp = false;
+  std::string smtp_ports;
+  mxray::fleet::SmtpOptions& smtp = options.smtp;
   app.add_option("--domains", options.domain_count, "number of domains")->capture_default_str();
   app.add_option("--seed", options.seed, "population seed")->capture_default_str();
   app.add_option("--providers", options.provider_count,
@@ -70,6 +97,34 @@ int main(int argc, char** argv) {
   app.add_option("--write-expectations", expectations_path,
                  "write the expected records, one JSON line per domain");
   app.add_flag("--list-kinds", list_kinds, "print the kinds and default weights, then exit");
+  app.add_flag("--no-smtp", no_smtp, "serve DNS only");
+  app.add_option("--smtp-ports", smtp_ports,
+                 "25=A,465=B,587=C: the ports served for mxray's logical ports (0 picks one; "
+                 "default 10025, 10465, 10587, or free ones when taken)");
+  app.add_flag("--smtp-exact-ports", smtp.exact_ports, "fail rather than pick other SMTP ports");
+  app.add_option("--smtp-latency-ms", smtp.latency_ms, "wide-area mode: delay of every reply")
+      ->capture_default_str();
+  app.add_option("--smtp-greeting-delay-ms", smtp.greeting_delay_ms,
+                 "the slow greeting (within mxray's banner deadline)")
+      ->capture_default_str();
+  app.add_option("--smtp-greeting-stall-ms", smtp.greeting_stall_ms,
+                 "the stalled greeting (beyond mxray's banner deadline)")
+      ->capture_default_str();
+  app.add_option("--smtp-drip-interval-ms", smtp.drip_interval_ms,
+                 "the drip's pace, one byte per interval")
+      ->capture_default_str();
+  app.add_option("--smtp-reset-delay-ms", smtp.reset_delay_ms,
+                 "the reset mid-reply: time between the partial greeting and the RST")
+      ->capture_default_str();
+  app.add_option("--smtp-provider-hosts", smtp.provider_hosts,
+                 "provider host addresses with SMTP (3 descriptors each)")
+      ->capture_default_str();
+  app.add_option("--smtp-own-addresses", smtp.own_addresses,
+                 "own-pool addresses (of 1000) with SMTP (3 descriptors each)")
+      ->capture_default_str();
+  app.add_option("--smtp-hosts-per-kind", smtp.hosts_per_kind,
+                 "addresses per SMTP kind, 127.4.<kind>.1-N (1-250)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
   if (list_kinds) {
@@ -81,6 +136,11 @@ int main(int argc, char** argv) {
   }
   if (!ParseHostPort(dns, &options.dns_ip, &options.dns_port)) {
     std::fprintf(stderr, "mxray-fleet: bad --dns %s\n", dns.c_str());
+    return 2;
+  }
+  smtp.enabled = !no_smtp;
+  if (!smtp_ports.empty() && !ParseSmtpPortMap(smtp_ports, &smtp.ports)) {
+    std::fprintf(stderr, "mxray-fleet: bad --smtp-ports %s\n", smtp_ports.c_str());
     return 2;
   }
   for (const std::string& w : weights) {
@@ -117,6 +177,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("%s\n", (*fleet)->dns_server().c_str());
+  if (smtp.enabled) std::printf("%s\n", (*fleet)->smtp_port_map().c_str());
   std::fflush(stdout);
 
   int sig = 0;
@@ -134,5 +195,19 @@ int main(int argc, char** argv) {
                (unsigned long long)s.truncated, (unsigned long long)s.malformed,
                (unsigned long long)s.udp_send_failed, (unsigned long long)s.tcp_accepted,
                (unsigned long long)s.tcp_rejected);
+  if (smtp.enabled) {
+    mxray::fleet::SmtpStats m = (*fleet)->smtp_stats();
+    std::fprintf(stderr,
+                 "mxray-fleet: smtp connections=%llu max_per_address=%llu rejected=%llu "
+                 "dropped=%llu\n",
+                 (unsigned long long)m.TotalConnections(),
+                 (unsigned long long)m.MaxConcurrentPerAddress(), (unsigned long long)m.rejected,
+                 (unsigned long long)m.dropped);
+    for (const auto& [ip, n] : m.max_concurrent) {
+      if (n > 1)
+        std::fprintf(stderr, "mxray-fleet: %llu at once to %s\n", (unsigned long long)n,
+                     ip.c_str());
+    }
+  }
   return 0;
 }

@@ -3,6 +3,8 @@
 // served zone and compare with these lines.
 #include "tools/fleet/population.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <charconv>
 
@@ -11,7 +13,7 @@
 namespace mxray::fleet {
 namespace {
 
-enum Salt : uint64_t { kSaltTag = 1, kSaltKind, kSaltProvider, kSaltOwn };
+enum Salt : uint64_t { kSaltTag = 1, kSaltKind, kSaltProvider, kSaltOwn, kSaltSmtpHost = 1000 };
 
 uint64_t SplitMix64(uint64_t x) {
   x += 0x9E3779B97F4A7C15ull;
@@ -50,6 +52,25 @@ void AppendJsonStrings(const std::vector<std::string>& v, std::string* out) {
   out->push_back(']');
 }
 
+void AppendJsonPorts(const std::vector<ExpectedPort>& ports, std::string* out) {
+  out->push_back('[');
+  for (size_t k = 0; k < ports.size(); ++k) {
+    const ExpectedPort& p = ports[k];
+    if (k) out->push_back(',');
+    absl::StrAppend(out, "{\"port\":", p.port, ",\"state\":");
+    AppendJsonString(p.state, out);
+    out->append(",\"outcome\":");
+    AppendJsonString(p.outcome, out);
+    if (p.banner_code >= 0) absl::StrAppend(out, ",\"banner_code\":", p.banner_code);
+    out->append(p.starttls ? ",\"starttls\":true" : ",\"starttls\":false");
+    out->append(",\"auth\":");
+    AppendJsonStrings(p.auth, out);
+    if (p.size) absl::StrAppend(out, ",\"size\":", *p.size);
+    out->push_back('}');
+  }
+  out->push_back(']');
+}
+
 }  // namespace
 
 absl::StatusOr<Population> Population::Create(const PopulationOptions& options) {
@@ -59,6 +80,9 @@ absl::StatusOr<Population> Population::Create(const PopulationOptions& options) 
   }
   if (options.max_exchanges == 0 || options.max_addresses == 0) {
     return absl::InvalidArgumentError("max_exchanges and max_addresses must be > 0");
+  }
+  if (options.smtp.hosts_per_kind == 0 || options.smtp.hosts_per_kind > kSmtpHostsPerKindMax) {
+    return absl::InvalidArgumentError("smtp.hosts_per_kind must be in [1, 250]");
   }
   Population p;
   p.options_ = options;
@@ -169,7 +193,113 @@ std::string Population::AddressText(const Ipv4& ip) {
   return absl::StrCat(ip[0], ".", ip[1], ".", ip[2], ".", ip[3]);
 }
 
+Ipv4 Population::SmtpKindAddress(DomainKind kind, size_t n) {
+  return {127, 4, uint8_t(kind), uint8_t(n)};
+}
+
+Ipv4 Population::SmtpHostOf(size_t i) const {
+  return SmtpKindAddress(Kind(i), 1 + Mix(i, kSaltSmtpHost) % options_.smtp.hosts_per_kind);
+}
+
+std::array<SmtpBehaviour, kSmtpPortCount> Population::SmtpBehavioursAt(const Ipv4& ip) const {
+  auto all = [](SmtpBehaviour b) { return std::array<SmtpBehaviour, kSmtpPortCount>{b, b, b}; };
+  const SmtpPlan& plan = options_.smtp;
+  if (!plan.enabled || ip[0] != 127 || ip[3] == 0) return all(SmtpBehaviour::kNone);
+  const size_t host = size_t(ip[2]) * 250 + ip[3] - 1;  // the numbering of 127.1 and 127.2
+  switch (ip[1]) {
+    case 1:
+      if (ip[3] > 250 || host >= provider_count_ * kProviderHosts || host >= plan.provider_hosts) {
+        break;
+      }
+      return all(OrdinarySmtp(host / kProviderHosts));
+    case 2:
+      if (ip[3] > 250 || host >= std::min(kOwnAddressPool, plan.own_addresses)) break;
+      return all(OrdinarySmtp(host));
+    case 3:
+      if (ip[2] != 0 || ip[3] > kOversizedACount) break;
+      return all(OrdinarySmtp(ip[3] - 1u));
+    case 4:
+      if (ip[2] < uint8_t(kFirstSmtpKind) || ip[2] >= kDomainKindCount ||
+          ip[3] > plan.hosts_per_kind) {
+        break;
+      }
+      return SmtpKindBehaviours(DomainKind(ip[2]), ip[3]);
+    default:
+      break;
+  }
+  return all(SmtpBehaviour::kNone);
+}
+
+std::array<SmtpBehaviour, kSmtpPortCount> Population::SmtpBehavioursAt(std::string_view ip) const {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (ip.size() >= sizeof(text)) return {};
+  ip.copy(text, ip.size());
+  Ipv4 v4;
+  if (inet_pton(AF_INET, text, v4.data()) == 1) return SmtpBehavioursAt(v4);
+  Ipv6 v6;
+  if (options_.smtp.enabled && inet_pton(AF_INET6, text, v6.data()) == 1 && v6 == kIpv6Loopback) {
+    return {SmtpBehaviour::kPostfix, SmtpBehaviour::kPostfix, SmtpBehaviour::kPostfix};
+  }
+  return {};  // kNone x 3
+}
+
+std::vector<std::string> Population::SmtpAddresses() const {
+  std::vector<std::string> out;
+  const SmtpPlan& plan = options_.smtp;
+  if (!plan.enabled) return out;
+  const size_t providers = std::min(provider_count_ * kProviderHosts, plan.provider_hosts);
+  for (size_t h = 0; h < providers; ++h) {
+    out.push_back(AddressText(ProviderAddress(h / kProviderHosts, int(h % kProviderHosts) + 1)));
+  }
+  const size_t own = std::min(kOwnAddressPool, plan.own_addresses);
+  for (size_t slot = 0; slot < own; ++slot) {
+    out.push_back(AddressText({127, 2, uint8_t(slot / 250), uint8_t(1 + slot % 250)}));
+  }
+  for (size_t n = 0; n < size_t(kOversizedACount); ++n) out.push_back(AddressText(BulkAddress(n)));
+  out.push_back("::1");
+  for (size_t k = size_t(kFirstSmtpKind); k < kDomainKindCount; ++k) {
+    for (size_t n = 1; n <= plan.hosts_per_kind; ++n) {
+      out.push_back(AddressText(SmtpKindAddress(DomainKind(k), n)));
+    }
+  }
+  return out;
+}
+
+std::string Population::SmtpHostName(std::string_view ip) const {
+  Ipv4 v4;
+  std::string text(ip);
+  if (inet_pton(AF_INET, text.c_str(), v4.data()) != 1) return "mx-ipv6.fleet.test";
+  const size_t host = size_t(v4[2]) * 250 + v4[3] - 1;
+  if (v4[1] == 1 && v4[3] >= 1) {
+    return ProviderHost(host / kProviderHosts, int(host % kProviderHosts) + 1);
+  }
+  if (v4[1] == 4 && v4[2] < kDomainKindCount) {
+    return absl::StrCat(std::string(DomainKindLabel(DomainKind(v4[2]))), "-", v4[3], ".fleet.test");
+  }
+  return absl::StrCat("mx-", v4[0], "-", v4[1], "-", v4[2], "-", v4[3], ".fleet.test");
+}
+
+std::vector<ExpectedPort> Population::ExpectPorts(std::string_view ip) const {
+  std::array<SmtpBehaviour, kSmtpPortCount> behaviours = SmtpBehavioursAt(ip);
+  std::vector<ExpectedPort> ports;
+  ports.reserve(kSmtpPortCount);
+  for (size_t k = 0; k < kSmtpPortCount; ++k) {
+    ports.push_back(ExpectPort(behaviours[k], kSmtpLogicalPorts[k]));
+  }
+  return ports;
+}
+
 Expectation Population::Expect(size_t i) const {
+  Expectation e = ExpectDns(i);
+  if (!options_.smtp.enabled) return e;
+  for (ExpectedExchange& x : e.mx) {
+    x.ports.reserve(x.addresses.size());
+    for (const std::string& address : x.addresses) x.ports.push_back(ExpectPorts(address));
+  }
+  return e;
+}
+
+Expectation Population::ExpectDns(size_t i) const {
   Expectation e;
   e.domain = DomainName(i);
   e.kind = Kind(i);
@@ -337,6 +467,26 @@ Expectation Population::Expect(size_t i) const {
                       .exchange = absl::StrCat("mail\\032host.", d),
                       .status = "invalid_name"});
       break;
+    case DomainKind::kSmtpHeloOnly:
+    case DomainKind::kSmtpSlowGreeting:
+    case DomainKind::kSmtpStalledGreeting:
+    case DomainKind::kSmtpGreeting421:
+    case DomainKind::kSmtpGreeting554:
+    case DomainKind::kSmtpEhlo421:
+    case DomainKind::kSmtpDrip:
+    case DomainKind::kSmtpSilent:
+    case DomainKind::kSmtpResetMidReply:
+    case DomainKind::kSmtpEndlessLine:
+    case DomainKind::kSmtpEndlessContinuation:
+    case DomainKind::kSmtpBadCode:
+    case DomainKind::kSmtpCodeChange:
+    case DomainKind::kSmtpEarlyTalker:
+    case DomainKind::kSmtpCloseAfterEhlo:
+    case DomainKind::kSmtpClosedPort:
+    case DomainKind::kSmtpFilteredPort:
+    case DomainKind::kSmtpPlain465:
+      e.mx.push_back(own_exchange("ok", {AddressText(SmtpHostOf(i))}));
+      break;
   }
   from_exchanges();
   return e;
@@ -376,6 +526,14 @@ void Population::ExpectationToJson(const Expectation& e, std::string* out) {
     if (x.addresses_truncated) out->append(",\"addresses_truncated\":true");
     out->append(",\"addresses\":");
     AppendJsonStrings(x.addresses, out);
+    if (!x.ports.empty()) {
+      out->append(",\"ports\":[");
+      for (size_t a = 0; a < x.ports.size(); ++a) {
+        if (a) out->push_back(',');
+        AppendJsonPorts(x.ports[a], out);
+      }
+      out->push_back(']');
+    }
     out->push_back('}');
   }
   out->append("]}");

@@ -8,12 +8,18 @@
 // Names under a domain ("mx.<domain>", "c1.<domain>"...) exist only as its kind says. Shared
 // provider hosts are "mx1|mx2|mx3.provider-<p>.test".
 //
-// Addresses (all loopback, so that later SMTP servers can listen on each):
-//   127.1.0.0/16  provider hosts: host h = 3p + (k - 1) of mxk.provider-p is
-//   127.1.(h/250).(1+h%250) 127.2.0.0/16  a pool of 1000 addresses for the domains' own hosts:
-//   127.2.{0..3}.{1..250} 127.3.0.1-100 the 100 A records of the oversized_a exchange (shared by
-//   all such domains)
-//   ::1           the only IPv6 address handed out
+// Addresses (all loopback; the SMTP servers listen on each, see smtp_plan.h and fleet.h):
+//   127.1.0.0/16    provider hosts: host h = 3p + (k - 1) of mxk.provider-p is
+//                   127.1.(h/250).(1+h%250); SMTP on the first SmtpPlan::provider_hosts of them,
+//                   playing an ordinary flavour chosen by p (OrdinarySmtp(p)).
+//   127.2.0.0/16    a pool of 1000 addresses for the domains' own hosts: 127.2.{0..3}.{1..250};
+//                   SMTP on the first SmtpPlan::own_addresses (OrdinarySmtp(slot)).
+//   127.3.0.1-100   the 100 A records of the oversized_a exchange (shared by all such domains);
+//                   SMTP on each (OrdinarySmtp(n)).
+//   127.4.K.1-N     the SMTP kinds' hosts: K is the DomainKind's value, N SmtpPlan::hosts_per_kind;
+//                   what each plays is SmtpKindBehaviours(K, n).
+//   ::1             the only IPv6 address handed out; SMTP (Postfix flavour).
+// Addresses outside the SMTP plan refuse connections, and the expectations say so.
 #ifndef MXRAY_TOOLS_FLEET_POPULATION_H_
 #define MXRAY_TOOLS_FLEET_POPULATION_H_
 
@@ -28,6 +34,7 @@
 
 #include "absl/status/statusor.h"
 #include "tools/fleet/domain_kind.h"
+#include "tools/fleet/smtp_plan.h"
 
 namespace mxray::fleet {
 
@@ -46,6 +53,8 @@ struct PopulationOptions {
   // The caps mxray applies (--max-exchanges, --max-addresses): expectations depend on them.
   size_t max_exchanges = 16;
   size_t max_addresses = 16;
+  // Which addresses serve SMTP; the SMTP kinds' DNS answers depend on hosts_per_kind.
+  SmtpPlan smtp;
 };
 
 // The record mxray must produce for one domain; vocabularies of engine/domain_record.h.
@@ -56,6 +65,9 @@ struct ExpectedExchange {
   std::vector<std::string> cname;      // asserted only when non-empty
   bool addresses_truncated = false;    // asserted only when true
   std::vector<std::string> addresses;  // IPv4 in answer order, then IPv6
+  // Per address (parallel to `addresses`), the record of each logical port 25, 465, 587 in that
+  // order; empty when SMTP is disabled.
+  std::vector<std::vector<ExpectedPort>> ports;
 };
 struct Expectation {
   std::string domain;
@@ -77,6 +89,7 @@ class Population {
   static constexpr int kOversizedMxCount = 40;
   static constexpr int kOversizedACount = 100;
   static constexpr uint32_t kTtl = 300;
+  static constexpr size_t kSmtpHostsPerKindMax = 250;
 
   static absl::StatusOr<Population> Create(const PopulationOptions& options);
 
@@ -104,16 +117,34 @@ class Population {
   static Ipv4 BulkAddress(size_t n);
   static std::string AddressText(const Ipv4& ip);
 
+  // SMTP. The host n (1-based) of an SMTP kind: 127.4.<kind>.<n>.
+  static Ipv4 SmtpKindAddress(DomainKind kind, size_t n);
+  // The SMTP kind host that domain i (of an SMTP kind) points at.
+  Ipv4 SmtpHostOf(size_t i) const;
+  // What `ip` plays on 25, 465 and 587: kNone for each when it has no SMTP (or is not ours).
+  std::array<SmtpBehaviour, kSmtpPortCount> SmtpBehavioursAt(std::string_view ip) const;
+  std::array<SmtpBehaviour, kSmtpPortCount> SmtpBehavioursAt(const Ipv4& ip) const;
+  // Every address with at least one SMTP socket: provider hosts, own pool, bulk, ::1, then the
+  // SMTP kinds' hosts. Empty when SMTP is disabled.
+  std::vector<std::string> SmtpAddresses() const;
+  // The name the server on `ip` gives itself: "mx1.provider-3.test", "smtp-drip-2.fleet.test".
+  std::string SmtpHostName(std::string_view ip) const;
+  // The records mxray must make of `ip` on 25, 465 and 587.
+  std::vector<ExpectedPort> ExpectPorts(std::string_view ip) const;
+
   Expectation Expect(size_t i) const;
   // One JSON line, no trailing newline (replaces *json_line):
   // {"domain","kind","status","mx_source",["mx_cname"],["mx_truncated"],"mx":[{"preference",
-  //  "exchange","status",["cname"],["addresses_truncated"],"addresses"}]}
+  //  "exchange","status",["cname"],["addresses_truncated"],"addresses",["ports"]}]}
+  // where "ports" (when SMTP is enabled and the exchange has addresses) holds, per address, the
+  // list [{"port","state","outcome",["banner_code"],"starttls","auth",["size"]}] for 25, 465, 587.
   void WriteExpectation(size_t i, std::string* json_line) const;
   static void ExpectationToJson(const Expectation& e, std::string* json_line);
   static std::string_view KindName(DomainKind kind) { return DomainKindName(kind); }
 
  private:
   Population() = default;
+  Expectation ExpectDns(size_t i) const;
   uint64_t Mix(size_t i, uint64_t salt) const;
   void AppendTag(size_t i, std::string* out) const;
 

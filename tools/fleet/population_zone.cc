@@ -369,8 +369,17 @@ PopulationZone::Step PopulationZone::DomainNode(size_t index, std::string_view d
       return Step::kRecords;
 
     default:
-      return Step::kNxdomain;  // the failure kinds were answered above
+      break;
   }
+  if (IsSmtpKind(kind)) {
+    // MX 10 mx.<domain>, mx.<domain> A 127.4.<kind>.<n>: the case is in the mail server.
+    if (apex) return own_mx_apex();
+    if (sub != "mx") return Step::kNxdomain;
+    if (qtype != kTypeA) return Step::kNodata;
+    w->AddA(name, population_->SmtpHostOf(index), kTtl);
+    return Step::kRecords;
+  }
+  return Step::kNxdomain;  // the failure kinds were answered above
 }
 
 }  // namespace mxray::fleet

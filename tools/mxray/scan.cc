@@ -41,6 +41,11 @@ std::string SummaryLine(const engine::AuditStats& stats) {
     absl::StrAppend(&line, sep, std::string(name), " ", stats.by_status[s]);
     sep = ", ";
   }
+  if (stats.endpoints.probed + stats.endpoints.blocked > 0) {
+    absl::StrAppendFormat(&line, "; %d endpoints probed, %d probe results shared, %d blocked",
+                          stats.endpoints.probed, stats.endpoints.reused,
+                          stats.endpoints.blocked);
+  }
   absl::StrAppendFormat(&line, "; %d DNS queries, %d answers shared",
                         stats.resolver.queries,
                         stats.a_cache.hits + stats.a_cache.joined + stats.aaaa_cache.hits +
