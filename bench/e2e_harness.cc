@@ -10,7 +10,10 @@
 #include <vector>
 
 #include "CLI/CLI.hpp"
+#include "bench/minimal_smtp_client.h"
 #include "engine/auditor.h"
+#include "engine/endpoint_table.h"
+#include "engine/port_map.h"
 #include "report/jsonl_writer.h"
 #include "tools/fleet/fleet.h"
 
@@ -40,6 +43,40 @@ uint64_t ThreadCpuNs() {
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v.empty() ? 0 : v[v.size() / 2];
+}
+
+struct ProbeFigures {
+  double probes_per_s = 0;
+  double cpu_us_per_probe = 0;
+  uint64_t failures = 0;
+};
+
+// mxray's own probe path (EndpointTable → SmtpProbe → SmtpSession → PortRecord) over `endpoints`,
+// `passes` times with a fresh table (a table probes each endpoint once per run).
+ProbeFigures MxrayProbes(const std::vector<std::pair<io::IpAddress, uint16_t>>& endpoints,
+                         const engine::ProbeConfig& config, int passes) {
+  ProbeFigures f;
+  auto loop = io::EventLoop::Create();
+  if (!loop.ok()) return f;
+  engine::AddressPolicyOptions po;
+  po.allow_private = true;
+  engine::AddressPolicy policy(std::move(po));
+  uint64_t done = 0, start = io::EventLoop::MonotonicNs(), cpu0 = ThreadCpuNs();
+  for (int pass = 0; pass < passes; ++pass) {
+    engine::EndpointTable table(loop->get(), &config, &policy);
+    uint64_t want = done + endpoints.size();
+    for (const auto& [ip, port] : endpoints) {
+      table.Get(ip, port, [&](const engine::PortRecordPtr& r) {
+        ++done;
+        if (r->outcome != engine::ProbeOutcome::kOk) ++f.failures;
+      });
+    }
+    while (done < want || table.busy() > 0) (*loop)->RunOnce(100'000'000);
+  }
+  double secs = double(io::EventLoop::MonotonicNs() - start) / 1e9;
+  f.probes_per_s = double(done) / secs;
+  f.cpu_us_per_probe = double(ThreadCpuNs() - cpu0) / 1e3 / double(done);
+  return f;
 }
 
 }  // namespace
@@ -94,6 +131,43 @@ int main(int argc, char** argv) {
                             s.aaaa_cache.hits + s.aaaa_cache.joined + s.aaaa_cache.misses));
     errors += s.by_status[int(engine::DomainStatus::kDnsTimeout)];
   }
+  // Plaintext probes (banner, EHLO, QUIT) of every ordinary ESMTP endpoint the fleet serves on 25
+  // and 587, by mxray and by the minimal client, side by side, median of `runs`.
+  engine::ProbeConfig probe;
+  probe.ports = {25, 587};
+  probe.allow_private = true;
+  auto map = engine::ParsePortMap((*f)->smtp_port_map());
+  if (map.ok()) probe.port_map = map->entries();
+  probe.max_connections = concurrency;
+  probe.session.ehlo_name = "bench.mxray.test";
+  std::vector<std::pair<io::IpAddress, uint16_t>> logical, dialled;
+  for (const fleet::SmtpEndpoint& e : (*f)->smtp_endpoints()) {
+    bool ordinary = e.behaviour == fleet::SmtpBehaviour::kPostfix ||
+                    e.behaviour == fleet::SmtpBehaviour::kExim ||
+                    e.behaviour == fleet::SmtpBehaviour::kMicrosoft ||
+                    e.behaviour == fleet::SmtpBehaviour::kMinimal;
+    if (!ordinary || e.logical_port == 465) continue;
+    auto ip = io::IpAddress::Parse(e.ip);
+    if (!ip) continue;
+    logical.push_back({*ip, e.logical_port});
+    dialled.push_back({*ip, e.port});
+  }
+  std::vector<double> mx_rate, mx_cpu, min_rate, ratio;
+  uint64_t probe_failures = 0;
+  const int passes = 10;
+  for (int run = 0; run < runs && !logical.empty(); ++run) {
+    ProbeFigures m = MxrayProbes(logical, probe, passes);
+    std::vector<std::pair<io::IpAddress, uint16_t>> all;
+    for (int p = 0; p < passes; ++p) all.insert(all.end(), dialled.begin(), dialled.end());
+    bench::MinimalResult b = bench::RunMinimalClient(all, std::min(concurrency, dialled.size()));
+    double b_rate = double(b.probes) / (double(b.elapsed_ns) / 1e9);
+    mx_rate.push_back(m.probes_per_s);
+    mx_cpu.push_back(m.cpu_us_per_probe);
+    min_rate.push_back(b_rate);
+    ratio.push_back(100.0 * m.probes_per_s / b_rate);
+    probe_failures += m.failures + b.failures;
+  }
+
   rusage ru;
   getrusage(RUSAGE_SELF, &ru);
   std::remove(list_path.c_str());
@@ -107,5 +181,14 @@ int main(int argc, char** argv) {
   std::printf("  %-34s %11.1f%%\n", "address lookups answered by sharing", Median(shared));
   std::printf("  %-34s %12.1f\n", "peak RSS MiB (client + fleet)", double(ru.ru_maxrss) / 1024);
   std::printf("  %-34s %12llu\n", "false timeouts (should be 0)", (unsigned long long)errors);
+  std::printf("\nmxray end-to-end: plaintext SMTP probes (banner + EHLO + QUIT)\n");
+  std::printf("  %zu endpoints x %d passes per run, %d runs (medians), fleet in-process\n",
+              logical.size(), passes, runs);
+  std::printf("  %-34s %12.0f   (target >= 15,000)\n", "mxray probes/s", Median(mx_rate));
+  std::printf("  %-34s %12.0f\n", "minimal client probes/s", Median(min_rate));
+  std::printf("  %-34s %11.1f%%   (target >= 85%%)\n", "mxray / minimal client", Median(ratio));
+  std::printf("  %-34s %12.2f\n", "client CPU us/probe (mxray)", Median(mx_cpu));
+  std::printf("  %-34s %12llu\n", "probes not ok (should be 0)",
+              (unsigned long long)probe_failures);
   return 0;
 }
