@@ -67,6 +67,15 @@ void SmtpProbe::OnIo(io::OpKind op, int32_t res, bool more) {
 
 void SmtpProbe::OnConnect(int32_t res) {
   if (finished_) return;
+  if (res == -ECONNRESET) {
+    // Accepted, then reset before our connect completion was reaped: the server reset an open
+    // connection, as it would have mid-conversation.
+    record_->state = PortState::kOpen;
+    record_->connect_ms = uint32_t((loop_->now_ns() - start_ns_) / kMs);
+    record_->outcome = ProbeOutcome::kConnectionReset;
+    Finish();
+    return;
+  }
   if (res != 0) {
     switch (-res) {
       case ECONNREFUSED:

@@ -109,6 +109,14 @@ std::string PeerText(int fd) {
   return text;
 }
 
+// The client has not closed: no FIN (CLOSE_WAIT) nor RST (CLOSE) has reached the socket.
+bool ClientStillThere(int fd) {
+  tcp_info info{};
+  socklen_t len = sizeof(info);
+  return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
+         info.tcpi_state == TCP_ESTABLISHED;
+}
+
 char Upper(char c) { return c >= 'a' && c <= 'z' ? char(c - 'a' + 'A') : c; }
 
 // The client's EHLO argument as echoed by Exim: printable, no blanks, bounded.
@@ -506,18 +514,6 @@ void SmtpServer::OnAccept(uint32_t socket_index, bool drain) {
   }
 }
 
-namespace {
-
-// The client has not closed: no FIN (CLOSE_WAIT) nor RST (CLOSE) has reached the socket.
-bool ClientStillThere(int fd) {
-  tcp_info info{};
-  socklen_t len = sizeof(info);
-  return getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &len) == 0 &&
-         info.tcpi_state == TCP_ESTABLISHED;
-}
-
-}  // namespace
-
 void SmtpServer::Reap(uint32_t address) {
   std::vector<uint32_t> gone;
   for (uint32_t slot = addresses_[address].first_conn; slot != kNil; slot = conns_[slot].next) {
@@ -534,15 +530,6 @@ void SmtpServer::CountConcurrency(uint32_t slot) {
   uint64_t at_once = 1;
   for (uint32_t other = addresses_[address].first_conn; other != kNil; other = conns_[other].next) {
     at_once += other != slot && ClientStillThere(conns_[other].fd);
-  }
-  if (at_once > 1) {
-    fprintf(stderr, "DEBUG %s slot %u port %d %s:", addresses_[address].ip.c_str(), slot, kSmtpLogicalPorts[sockets_[conns_[slot].socket].port_index], std::string(SmtpBehaviourName(conns_[slot].behaviour)).c_str());
-    for (uint32_t other = addresses_[address].first_conn; other != kNil; other = conns_[other].next) {
-      tcp_info info{}; socklen_t len = sizeof(info);
-      getsockopt(conns_[other].fd, IPPROTO_TCP, TCP_INFO, &info, &len);
-      fprintf(stderr, " [slot %u port %d state %d spoke %d age %lld]", other, kSmtpLogicalPorts[sockets_[conns_[other].socket].port_index], info.tcpi_state, conns_[other].spoke, (long long)(EpollLoop::NowMs() - conns_[other].opened_ms));
-    }
-    fprintf(stderr, "\n");
   }
   if (at_once > max_open_[address].load(std::memory_order_relaxed)) {
     max_open_[address].store(at_once, std::memory_order_relaxed);
