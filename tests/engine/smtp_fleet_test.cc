@@ -1,6 +1,8 @@
 // SMTP probing against the simulated fleet: every server behaviour ends in its documented outcome
 // and fields, every endpoint is connected exactly once however many domains share it, the
 // per-address limit holds, and no descriptor is left behind.
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 
@@ -143,6 +145,76 @@ TEST(SmtpFleetTest, EachEndpointIsConnectedOncePolitelyAndDescriptorsComeBack) {
   // The fleet shares this process: wait (bounded) for its side of the connections to close.
   ASSERT_TRUE(run.fleet->WaitForSmtpIdle(10'000));
   EXPECT_EQ(OpenDescriptors(), baseline);
+}
+
+}  // namespace
+}  // namespace mxray::engine
+
+namespace mxray::engine {
+namespace {
+
+TEST(SmtpFleetPolicyTest, LoopbackFoundInDnsIsNeverContactedWithoutAllowPrivate) {
+  FleetRun run = AuditFleet(SmtpFleet(300), /*keep_records=*/true,
+                            [](const fleet::Fleet& f, AuditConfig& c) {
+                              ProbeFleet(f, c);
+                              c.probe.allow_private = false;
+                            });
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  size_t ports = 0;
+  for (const DomainRecord& r : run.sink->records()) {
+    for (const ExchangeRecord& e : r.mx) {
+      for (const AddressRecord& a : e.addresses) {
+        for (const PortRecordPtr& p : a.ports) {
+          ++ports;
+          EXPECT_EQ(p->state, PortState::kBlocked);
+          EXPECT_EQ(p->outcome, ProbeOutcome::kBlocked);
+          EXPECT_EQ(p->blocked_reason, "loopback");
+        }
+      }
+    }
+  }
+  EXPECT_GT(ports, 0u);
+  ASSERT_TRUE(run.fleet->WaitForSmtpIdle(10'000));
+  EXPECT_EQ(run.fleet->smtp_stats().TotalConnections(), 0u);
+}
+
+TEST(SmtpFleetPolicyTest, BlocklistedAddressesAreNeverContactedEvenWhenPrivateIsAllowed) {
+  char path[] = "/tmp/mxray-blocklist-XXXXXX";
+  int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string list = "# providers are off limits\n127.1.0.0/16\n";
+  ASSERT_EQ(write(fd, list.data(), list.size()), ssize_t(list.size()));
+  close(fd);
+  FleetRun run = AuditFleet(SmtpFleet(300), /*keep_records=*/true,
+                            [&](const fleet::Fleet& f, AuditConfig& c) {
+                              ProbeFleet(f, c);
+                              c.probe.blocklist_path = path;
+                            });
+  unlink(path);
+  ASSERT_TRUE(run.status.ok()) << run.status;
+  size_t blocked = 0, probed = 0;
+  for (const DomainRecord& r : run.sink->records()) {
+    for (const ExchangeRecord& e : r.mx) {
+      for (const AddressRecord& a : e.addresses) {
+        bool provider = a.ip.ToString().starts_with("127.1.");
+        for (const PortRecordPtr& p : a.ports) {
+          if (provider) {
+            ++blocked;
+            EXPECT_EQ(p->blocked_reason, "blocklist");
+          } else {
+            probed += p->state != PortState::kBlocked;
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(blocked, 0u);
+  EXPECT_GT(probed, 0u);
+  ASSERT_TRUE(run.fleet->WaitForSmtpIdle(10'000));
+  fleet::SmtpStats stats = run.fleet->smtp_stats();
+  for (const auto& [key, count] : stats.accepted) {
+    EXPECT_FALSE(key.first.starts_with("127.1.")) << key.first;
+  }
 }
 
 }  // namespace
