@@ -125,10 +125,11 @@ int main(int argc, char** argv) {
     rate.push_back(double(s.lines) / secs);
     qps.push_back(double(s.resolver.queries) / secs);
     cpu_us.push_back(double(cpu) / 1e3 / double(s.lines));
-    shared.push_back(100.0 * double(s.a_cache.hits + s.a_cache.joined + s.aaaa_cache.hits +
-                                    s.aaaa_cache.joined) /
-                     double(s.a_cache.hits + s.a_cache.joined + s.a_cache.misses +
-                            s.aaaa_cache.hits + s.aaaa_cache.joined + s.aaaa_cache.misses));
+    shared.push_back(
+        100.0 *
+        double(s.a_cache.hits + s.a_cache.joined + s.aaaa_cache.hits + s.aaaa_cache.joined) /
+        double(s.a_cache.hits + s.a_cache.joined + s.a_cache.misses + s.aaaa_cache.hits +
+               s.aaaa_cache.joined + s.aaaa_cache.misses));
     errors += s.by_status[int(engine::DomainStatus::kDnsTimeout)];
   }
   // Plaintext probes (banner, EHLO, QUIT) of every ordinary ESMTP endpoint the fleet serves on 25

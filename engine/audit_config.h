@@ -15,7 +15,7 @@ namespace mxray::engine {
 // How endpoints are probed. Deadlines are for a whole step, never per read: a server dripping one
 // byte a second still times out (RELIABILITY.md).
 struct ProbeConfig {
-  std::vector<uint16_t> ports = {25, 465, 587};  // empty: DNS only
+  std::vector<uint16_t> ports = {25, 465, 587};         // empty: DNS only
   std::vector<std::pair<uint16_t, uint16_t>> port_map;  // logical port -> port dialled
   uint32_t connect_timeout_ms = 10'000;
   uint32_t banner_timeout_ms = 30'000;

@@ -20,9 +20,8 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Create(const AuditConfig& conf
   // A domain's MX answer is rarely asked twice (duplicate input lines): a small window of finished
   // answers is enough, while exchange addresses are shared by many domains and get the room.
   a->mx_cache_ = std::make_unique<LookupCache<io::MxAnswer>>(
-      std::min<size_t>(config.cache_entries, 4096), [r](const std::string& name, auto complete) {
-        r->ResolveMx(name, std::move(complete));
-      });
+      std::min<size_t>(config.cache_entries, 4096),
+      [r](const std::string& name, auto complete) { r->ResolveMx(name, std::move(complete)); });
   a->a_cache_ = std::make_unique<LookupCache<io::AddressAnswer>>(
       config.cache_entries, [r](const std::string& name, auto complete) {
         r->ResolveAddress(name, io::DnsType::kA, std::move(complete));
@@ -83,7 +82,8 @@ void Auditor::Refill(InputReader& input, RecordSink& sink) {
       free_jobs_.pop_back();
     } else {
       jobs_.push_back(std::make_unique<DomainJob>(
-          &config_, DnsServices{mx_cache_.get(), a_cache_.get(), aaaa_cache_.get(), endpoints_.get()}));
+          &config_,
+          DnsServices{mx_cache_.get(), a_cache_.get(), aaaa_cache_.get(), endpoints_.get()}));
       job = jobs_.back().get();
     }
     ++in_flight_;

@@ -9,10 +9,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "engine/address_policy.h"
 #include "engine/audit_config.h"
 #include "engine/domain_input.h"
 #include "engine/domain_job.h"
-#include "engine/address_policy.h"
 #include "engine/domain_record.h"
 #include "engine/endpoint_table.h"
 #include "engine/lookup_cache.h"
@@ -29,7 +29,7 @@ class RecordSink {
 };
 
 struct AuditStats {
-  uint64_t lines = 0;       // records written
+  uint64_t lines = 0;  // records written
   uint64_t invalid = 0;
   uint64_t by_status[8] = {};  // indexed by DomainStatus
   uint64_t in_flight_peak = 0;

@@ -61,7 +61,7 @@ struct ExchangeRecord {
   // Status of each address lookup; unset when it was not made.
   std::optional<io::DnsStatus> a_status;
   std::optional<io::DnsStatus> aaaa_status;
-  std::vector<std::string> cname;  // CNAME chain of the exchange name, if any
+  std::vector<std::string> cname;    // CNAME chain of the exchange name, if any
   bool addresses_truncated = false;  // more addresses than --max-addresses; the rest were dropped
   std::vector<AddressRecord> addresses;
 };
@@ -70,14 +70,14 @@ struct DomainRecord {
   std::string input;   // the raw input line (trimmed), always present
   std::string domain;  // normalized A-label form; empty when invalid
   DomainStatus status = DomainStatus::kOk;
-  std::string error;   // a short reason for invalid_input
+  std::string error;  // a short reason for invalid_input
   MxSource mx_source = MxSource::kNone;
   std::optional<io::DnsStatus> mx_status;  // status of the MX lookup
   // Status of the domain's own A/AAAA lookups, made for the implicit MX when there is no MX.
   std::optional<io::DnsStatus> a_status;
   std::optional<io::DnsStatus> aaaa_status;
-  std::vector<std::string> mx_cname;       // CNAME chain followed by the MX lookup
-  bool mx_truncated = false;               // more MX records than --max-exchanges
+  std::vector<std::string> mx_cname;  // CNAME chain followed by the MX lookup
+  bool mx_truncated = false;          // more MX records than --max-exchanges
   std::vector<ExchangeRecord> mx;
   uint64_t elapsed_ms = 0;
 };

@@ -22,9 +22,9 @@
 namespace mxray::engine {
 
 struct EndpointStats {
-  uint64_t probed = 0;     // probes started (connections attempted)
-  uint64_t reused = 0;     // requests answered by a finished or running probe
-  uint64_t blocked = 0;    // endpoints not contacted because of the address policy
+  uint64_t probed = 0;   // probes started (connections attempted)
+  uint64_t reused = 0;   // requests answered by a finished or running probe
+  uint64_t blocked = 0;  // endpoints not contacted because of the address policy
   uint64_t active_peak = 0;
   uint64_t per_address_peak = 0;  // most connections ever open to one address at once
 };
@@ -64,7 +64,7 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   };
   struct AddressState {
     uint32_t active = 0;
-    bool queued = false;  // in ready_
+    bool queued = false;           // in ready_
     std::deque<uint16_t> waiting;  // ports of this address waiting for a connection slot
   };
 

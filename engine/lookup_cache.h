@@ -19,9 +19,9 @@
 namespace mxray::engine {
 
 struct LookupCacheStats {
-  uint64_t hits = 0;     // answered from a finished entry
-  uint64_t joined = 0;   // waited for a lookup already in flight
-  uint64_t misses = 0;   // started a lookup
+  uint64_t hits = 0;    // answered from a finished entry
+  uint64_t joined = 0;  // waited for a lookup already in flight
+  uint64_t misses = 0;  // started a lookup
   uint64_t evicted = 0;
 };
 
@@ -30,8 +30,8 @@ class LookupCache {
  public:
   using Callback = absl::AnyInvocable<void(const Answer&)>;
   // Starts the real lookup for a key; must call the given completion exactly once, later.
-  using Starter = absl::AnyInvocable<void(const std::string& key,
-                                          absl::AnyInvocable<void(Answer&&)> complete)>;
+  using Starter =
+      absl::AnyInvocable<void(const std::string& key, absl::AnyInvocable<void(Answer&&)> complete)>;
 
   LookupCache(size_t capacity, Starter starter)
       : capacity_(capacity), starter_(std::move(starter)) {}

@@ -27,7 +27,7 @@ std::string_view PortStateName(PortState s);
 
 // The closed set of outcomes of one endpoint probe. Stable JSON names (ProbeOutcomeName).
 enum class ProbeOutcome : uint8_t {
-  kOk,              // the conversation went as far as it should
+  kOk,  // the conversation went as far as it should
   kConnectRefused,
   kConnectTimeout,
   kUnreachable,
@@ -38,11 +38,11 @@ enum class ProbeOutcome : uint8_t {
   kCommandTimeout,  // no complete reply to a command within its deadline
   kProtocolError,   // bad reply syntax, codes that change, bytes sent before we asked
   kLineTooLong,
-  kReplyTooLarge,   // one reply, or everything read from the endpoint, past its cap
+  kReplyTooLarge,  // one reply, or everything read from the endpoint, past its cap
   kConnectionReset,
-  kClosedEarly,     // the server closed the connection before the conversation was done
-  kBlocked,         // not contacted (see PortRecord::blocked_reason)
-  kLocalError,      // mxray could not probe (descriptor limit, no ephemeral port)
+  kClosedEarly,  // the server closed the connection before the conversation was done
+  kBlocked,      // not contacted (see PortRecord::blocked_reason)
+  kLocalError,   // mxray could not probe (descriptor limit, no ephemeral port)
 };
 std::string_view ProbeOutcomeName(ProbeOutcome o);
 
@@ -51,13 +51,13 @@ struct PortRecord {
   PortState state = PortState::kError;
   ProbeOutcome outcome = ProbeOutcome::kLocalError;
   std::optional<uint32_t> connect_ms;
-  std::string blocked_reason;  // BlockReasonName when blocked
-  std::string error;           // errno text for connect errors and local errors
+  std::string blocked_reason;       // BlockReasonName when blocked
+  std::string error;                // errno text for connect errors and local errors
   std::optional<SmtpReply> banner;  // also partial (truncated) when the outcome is an error
   std::optional<SmtpReply> ehlo;
   std::optional<EhloCapabilities> capabilities;  // parsed from `ehlo` when it was a 250
-  std::optional<SmtpReply> helo;  // only when EHLO was rejected with a 5xx
-  std::string unsolicited;        // bytes the server sent before we asked (first 256)
+  std::optional<SmtpReply> helo;                 // only when EHLO was rejected with a 5xx
+  std::string unsolicited;  // bytes the server sent before we asked (first 256)
   uint32_t bytes_read = 0;
   uint32_t elapsed_ms = 0;
 };

@@ -154,9 +154,8 @@ void SmtpProbe::Apply(SmtpSession::Next next) {
     pending_send_ = next.send;
     send_in_flight_ = true;
     loop_->Send(slot_, fd_, pending_send_.data(), pending_send_.size());
-    ArmPhaseDeadline(session_->phase() == SmtpSession::Phase::kQuit
-                         ? config_->quit_timeout_ms
-                         : config_->command_timeout_ms);
+    ArmPhaseDeadline(session_->phase() == SmtpSession::Phase::kQuit ? config_->quit_timeout_ms
+                                                                    : config_->command_timeout_ms);
   }
   if (!recv_in_flight_) {
     recv_in_flight_ = true;

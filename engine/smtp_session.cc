@@ -75,8 +75,7 @@ SmtpSession::Next SmtpSession::HandleReply() {
       record_->banner = reply;
       if (code == 421) return SendQuit(ProbeOutcome::kRateLimited);
       if (code != 220) {
-        return SendQuit(code >= 400 ? ProbeOutcome::kBannerRejected
-                                    : ProbeOutcome::kProtocolError);
+        return SendQuit(code >= 400 ? ProbeOutcome::kBannerRejected : ProbeOutcome::kProtocolError);
       }
       phase_ = Phase::kEhlo;
       parser_.Reset();

@@ -66,9 +66,8 @@ bool FollowChain(std::span<const uint8_t> msg, std::string_view qname, const Ans
     });
     if (!ok) return false;
     if (!advanced) break;
-    bool seen = target == qname ||
-                std::find(answer->cname_chain.begin(), answer->cname_chain.end(), target) !=
-                    answer->cname_chain.end();
+    bool seen = target == qname || std::find(answer->cname_chain.begin(), answer->cname_chain.end(),
+                                             target) != answer->cname_chain.end();
     answer->cname_chain.push_back(target);
     if (seen || static_cast<int>(answer->cname_chain.size()) > limits.max_cname_hops) {
       answer->cname_loop = true;
@@ -204,22 +203,21 @@ Interpretation InterpretMx(std::span<const uint8_t> msg, std::string_view qname,
   return r;
 }
 
-Interpretation InterpretAddress(std::span<const uint8_t> msg, std::string_view qname,
-                                DnsType type, const AnswerLimits& limits, AddressAnswer* answer) {
+Interpretation InterpretAddress(std::span<const uint8_t> msg, std::string_view qname, DnsType type,
+                                const AnswerLimits& limits, AddressAnswer* answer) {
   size_t count = 0;
   const bool v4 = type == DnsType::kA;
-  Interpretation r = Interpret(msg, qname, uint16_t(type), limits, answer, &count,
-                               [&](const RawRecord& rr) {
-                                 if (rr.rdlength != (v4 ? 4 : 16)) return false;
-                                 IpAddress ip = v4 ? IpAddress::V4(&msg[rr.rdata])
-                                                   : IpAddress::V6(&msg[rr.rdata]);
-                                 if (std::find(answer->addresses.begin(), answer->addresses.end(),
-                                               ip) == answer->addresses.end()) {
-                                   answer->addresses.push_back(ip);
-                                   ++count;
-                                 }
-                                 return true;
-                               });
+  Interpretation r =
+      Interpret(msg, qname, uint16_t(type), limits, answer, &count, [&](const RawRecord& rr) {
+        if (rr.rdlength != (v4 ? 4 : 16)) return false;
+        IpAddress ip = v4 ? IpAddress::V4(&msg[rr.rdata]) : IpAddress::V6(&msg[rr.rdata]);
+        if (std::find(answer->addresses.begin(), answer->addresses.end(), ip) ==
+            answer->addresses.end()) {
+          answer->addresses.push_back(ip);
+          ++count;
+        }
+        return true;
+      });
   if (r.status != DnsStatus::kOk) answer->addresses.clear();
   return r;
 }

@@ -31,8 +31,8 @@ bool ParseDnsHeader(std::span<const uint8_t> msg, DnsHeader* out);
 bool ReadDnsName(std::span<const uint8_t> msg, size_t* offset, std::string* out);
 
 struct AnswerLimits {
-  size_t max_records = 64;   // records of the asked type kept; more sets truncated_records
-  int max_cname_hops = 10;   // across the whole chain, re-queries included
+  size_t max_records = 64;  // records of the asked type kept; more sets truncated_records
+  int max_cname_hops = 10;  // across the whole chain, re-queries included
 };
 
 // What one answer message says about `qname`. `next_name` is set when the answer ends in a CNAME
@@ -46,8 +46,8 @@ struct Interpretation {
 // `answer->cname_chain` may already hold hops from earlier queries of the same lookup.
 Interpretation InterpretMx(std::span<const uint8_t> msg, std::string_view qname,
                            const AnswerLimits& limits, MxAnswer* answer);
-Interpretation InterpretAddress(std::span<const uint8_t> msg, std::string_view qname,
-                                DnsType type, const AnswerLimits& limits, AddressAnswer* answer);
+Interpretation InterpretAddress(std::span<const uint8_t> msg, std::string_view qname, DnsType type,
+                                const AnswerLimits& limits, AddressAnswer* answer);
 Interpretation InterpretTxt(std::span<const uint8_t> msg, std::string_view qname,
                             const AnswerLimits& limits, TxtAnswer* answer);
 Interpretation InterpretPtr(std::span<const uint8_t> msg, std::string_view qname,

@@ -35,7 +35,7 @@ struct DnsAnswerBase {
   DnsStatus status = DnsStatus::kTimeout;
   // CNAME targets followed from the queried name, in order (lowercase, no trailing dot).
   std::vector<std::string> cname_chain;
-  bool cname_loop = false;  // the chain looped or exceeded the hop limit (status kMalformed)
+  bool cname_loop = false;         // the chain looped or exceeded the hop limit (status kMalformed)
   bool truncated_records = false;  // more records than the per-answer cap; the rest were dropped
 };
 

@@ -119,7 +119,11 @@ EventLoop::Slot* EventLoop::LiveSlot(SlotId id) {
 
 void EventLoop::Connect(SlotId slot, int fd, const sockaddr* addr, socklen_t len,
                         uint64_t deadline_ns) {
-  Issue(Request{.op = OpKind::kConnect, .slot = slot, .fd = fd, .addr = addr, .addr_len = len,
+  Issue(Request{.op = OpKind::kConnect,
+                .slot = slot,
+                .fd = fd,
+                .addr = addr,
+                .addr_len = len,
                 .deadline_ns = deadline_ns});
 }
 

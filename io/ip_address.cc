@@ -24,8 +24,7 @@ IpAddress IpAddress::V6(const uint8_t bytes[16]) {
 std::optional<IpAddress> IpAddress::Parse(std::string_view text) {
   char buf[INET6_ADDRSTRLEN + 1];
   // inet_pton reads a C string: an embedded NUL would cut "1.2.3.4\0junk" down to an address.
-  if (text.empty() || text.size() >= sizeof(buf) ||
-      text.find('\0') != std::string_view::npos) {
+  if (text.empty() || text.size() >= sizeof(buf) || text.find('\0') != std::string_view::npos) {
     return std::nullopt;
   }
   std::memcpy(buf, text.data(), text.size());

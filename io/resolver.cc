@@ -11,7 +11,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <mutex>
 
 #include "absl/status/status.h"
@@ -144,12 +143,12 @@ absl::StatusOr<std::string> ServerForAres(const std::string& text) {
   }
   std::optional<IpAddress> ip = IpAddress::Parse(host);
   if (!ip) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("resolver '", text, "': not an IP address (use ADDR, ADDR:PORT or [V6]:PORT)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "resolver '", text, "': not an IP address (use ADDR, ADDR:PORT or [V6]:PORT)"));
   }
   uint32_t port_number = 53;
-  if (!port.empty() && (!absl::SimpleAtoi(port, &port_number) || port_number == 0 ||
-                        port_number > 65535)) {
+  if (!port.empty() &&
+      (!absl::SimpleAtoi(port, &port_number) || port_number == 0 || port_number > 65535)) {
     return absl::InvalidArgumentError(absl::StrCat("resolver '", text, "': bad port"));
   }
   return ip->is_v4() ? absl::StrCat(ip->ToString(), ":", port_number)
@@ -193,18 +192,25 @@ const ares_socket_functions kSocketFunctions = {SocketOpen, SocketClose, SocketC
 
 DnsStatus StatusFromAres(int status) {
   switch (status) {
-    case ARES_SUCCESS: return DnsStatus::kOk;
-    case ARES_ENODATA: return DnsStatus::kNodata;
-    case ARES_ENOTFOUND: return DnsStatus::kNxdomain;
-    case ARES_EREFUSED: return DnsStatus::kRefused;
+    case ARES_SUCCESS:
+      return DnsStatus::kOk;
+    case ARES_ENODATA:
+      return DnsStatus::kNodata;
+    case ARES_ENOTFOUND:
+      return DnsStatus::kNxdomain;
+    case ARES_EREFUSED:
+      return DnsStatus::kRefused;
     case ARES_ETIMEOUT:
     case ARES_ECONNREFUSED:  // no resolver listening: nothing answered
     case ARES_EDESTRUCTION:
-    case ARES_ECANCELLED: return DnsStatus::kTimeout;
+    case ARES_ECANCELLED:
+      return DnsStatus::kTimeout;
     case ARES_EBADRESP:
     case ARES_EFORMERR:
-    case ARES_EBADNAME: return DnsStatus::kMalformed;
-    default: return DnsStatus::kServfail;  // SERVFAIL, NOTIMP and other server failures
+    case ARES_EBADNAME:
+      return DnsStatus::kMalformed;
+    default:
+      return DnsStatus::kServfail;  // SERVFAIL, NOTIMP and other server failures
   }
 }
 
@@ -246,8 +252,7 @@ absl::StatusOr<std::unique_ptr<Resolver>> Resolver::Create(EventLoop* loop,
     std::string csv = absl::StrJoin(servers, ",");
     rc = ares_set_servers_ports_csv(r->channel_, csv.c_str());
     if (rc != ARES_SUCCESS) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("resolvers '", csv, "': ", ares_strerror(rc)));
+      return absl::InvalidArgumentError(absl::StrCat("resolvers '", csv, "': ", ares_strerror(rc)));
     }
   }
   return r;
@@ -448,8 +453,8 @@ void Resolver::ArmTimer() {
   timeval* next = ares_timeout(channel_, nullptr, &tv);
   if (next == nullptr) return;
   // A millisecond of slack so that c-ares, on its own clock, sees the timeout as due.
-  uint64_t delay_ns = uint64_t(next->tv_sec) * 1'000'000'000 + uint64_t(next->tv_usec) * 1000 +
-                      1'000'000;
+  uint64_t delay_ns =
+      uint64_t(next->tv_sec) * 1'000'000'000 + uint64_t(next->tv_usec) * 1000 + 1'000'000;
   timer_ = loop_->AddTimer(EventLoop::MonotonicNs() + delay_ns, timer_bridge_.get(), 0);
 }
 

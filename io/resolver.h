@@ -31,8 +31,8 @@ struct ResolverOptions {
 };
 
 struct ResolverStats {
-  uint64_t lookups = 0;   // typed lookups asked for
-  uint64_t queries = 0;   // messages asked of c-ares (CNAME re-queries included)
+  uint64_t lookups = 0;  // typed lookups asked for
+  uint64_t queries = 0;  // messages asked of c-ares (CNAME re-queries included)
   uint64_t by_status[7] = {};
 };
 

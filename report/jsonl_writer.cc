@@ -3,12 +3,12 @@
 // Fields that may be absent are written only when meaningful; docs/output.md lists them all.
 #include "report/jsonl_writer.h"
 
-#include "report/port_json.h"
-
 #include <arpa/inet.h>
 
 #include <optional>
 #include <vector>
+
+#include "report/port_json.h"
 
 namespace mxray::report {
 namespace {

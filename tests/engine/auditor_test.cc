@@ -2,13 +2,12 @@
 // fleet says is correct, every line validates against the schema, and nothing is lost at scale.
 #include "engine/auditor.h"
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <string>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -79,7 +78,8 @@ TEST(AuditorFleetTest, EveryKindOfDomainGetsItsExpectedRecord) {
 TEST(AuditorFleetTest, SharedExchangesAreLookedUpOnce) {
   fleet::FleetOptions options;
   options.domain_count = 5000;
-  options.kind_weights = {{fleet::DomainKind::kTimeout, 0}, {fleet::DomainKind::kExchangeTimeout, 0}};
+  options.kind_weights = {{fleet::DomainKind::kTimeout, 0},
+                          {fleet::DomainKind::kExchangeTimeout, 0}};
   FleetRun run = AuditFleet(options, /*keep_records=*/true);
   ASSERT_TRUE(run.status.ok()) << run.status;
 
@@ -107,9 +107,9 @@ TEST(AuditorFleetTest, HundredThousandDomainsGiveHundredThousandValidLines) {
 TEST(AuditorTest, EveryNonBlankNonCommentLineGivesOneRecord) {
   char path[] = "/tmp/mxray-test-XXXXXX";
   int fd = mkstemp(path);
-  std::string content =
-      "# a comment\n\n   \nfoo..bar\n1.2.3.4\n" + std::string(5000, 'a') +
-      ".test\nbad\x01name.test\r\n\xff\xfe.test\nsingle\n\n# end\nlast-line-without-newline.invalid";
+  std::string content = "# a comment\n\n   \nfoo..bar\n1.2.3.4\n" + std::string(5000, 'a') +
+                        ".test\nbad\x01name.test\r\n\xff\xfe.test\nsingle\n\n# "
+                        "end\nlast-line-without-newline.invalid";
   ASSERT_EQ(write(fd, content.data(), content.size()), static_cast<ssize_t>(content.size()));
   close(fd);
   AuditConfig c;

@@ -1,9 +1,8 @@
 // Test support for fleet audits; see fleet_audit.h.
 #include "tests/engine/fleet_audit.h"
 
-#include <unistd.h>
-
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 namespace mxray::engine {
 

@@ -2,10 +2,10 @@
 // keeps the entries that are used.
 #include "engine/lookup_cache.h"
 
+#include <gtest/gtest.h>
+
 #include <string>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 namespace mxray::engine {
 namespace {
@@ -24,7 +24,8 @@ TEST(LookupCacheTest, IdenticalLookupsInFlightAreJoinedNotRepeated) {
   Fake fake;
   auto cache = Make(10, &fake);
   std::vector<int> got;
-  for (int i = 0; i < 5; ++i) cache.Get("mx1.provider.test", [&](const int& v) { got.push_back(v); });
+  for (int i = 0; i < 5; ++i)
+    cache.Get("mx1.provider.test", [&](const int& v) { got.push_back(v); });
   ASSERT_EQ(fake.started.size(), 1u);
   EXPECT_TRUE(got.empty());
   fake.started[0].second(7);

@@ -1,13 +1,12 @@
 // SMTP probing against the simulated fleet: every server behaviour ends in its documented outcome
 // and fields, every endpoint is connected exactly once however many domains share it, the
 // per-address limit holds, and no descriptor is left behind.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <string>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
@@ -111,12 +110,13 @@ TEST(SmtpFleetTest, EachEndpointIsConnectedOncePolitelyAndDescriptorsComeBack) {
   fleet::FleetOptions options = SmtpFleet(10000);
   // DNS over TCP (the oversized answers) leaves the fleet's end of the connection to close at its
   // own pace, which this in-process descriptor count would see; SMTP has WaitForSmtpIdle.
-  options.kind_weights = {{fleet::DomainKind::kOversizedMx, 0}, {fleet::DomainKind::kOversizedA, 0}};
-  FleetRun run = AuditFleet(options, /*keep_records=*/true,
-                            [&](const fleet::Fleet& f, AuditConfig& c) {
-                              ProbeFleet(f, c);
-                              baseline = OpenDescriptors();
-                            });
+  options.kind_weights = {{fleet::DomainKind::kOversizedMx, 0},
+                          {fleet::DomainKind::kOversizedA, 0}};
+  FleetRun run =
+      AuditFleet(options, /*keep_records=*/true, [&](const fleet::Fleet& f, AuditConfig& c) {
+        ProbeFleet(f, c);
+        baseline = OpenDescriptors();
+      });
   ASSERT_TRUE(run.status.ok()) << run.status;
   EXPECT_EQ(run.sink->count(), 10000u);
   EXPECT_EQ(run.sink->domains().size(), 10000u);
@@ -154,11 +154,11 @@ namespace mxray::engine {
 namespace {
 
 TEST(SmtpFleetPolicyTest, LoopbackFoundInDnsIsNeverContactedWithoutAllowPrivate) {
-  FleetRun run = AuditFleet(SmtpFleet(300), /*keep_records=*/true,
-                            [](const fleet::Fleet& f, AuditConfig& c) {
-                              ProbeFleet(f, c);
-                              c.probe.allow_private = false;
-                            });
+  FleetRun run =
+      AuditFleet(SmtpFleet(300), /*keep_records=*/true, [](const fleet::Fleet& f, AuditConfig& c) {
+        ProbeFleet(f, c);
+        c.probe.allow_private = false;
+      });
   ASSERT_TRUE(run.status.ok()) << run.status;
   size_t ports = 0;
   for (const DomainRecord& r : run.sink->records()) {
@@ -185,11 +185,11 @@ TEST(SmtpFleetPolicyTest, BlocklistedAddressesAreNeverContactedEvenWhenPrivateIs
   const std::string list = "# providers are off limits\n127.1.0.0/16\n";
   ASSERT_EQ(write(fd, list.data(), list.size()), ssize_t(list.size()));
   close(fd);
-  FleetRun run = AuditFleet(SmtpFleet(300), /*keep_records=*/true,
-                            [&](const fleet::Fleet& f, AuditConfig& c) {
-                              ProbeFleet(f, c);
-                              c.probe.blocklist_path = path;
-                            });
+  FleetRun run =
+      AuditFleet(SmtpFleet(300), /*keep_records=*/true, [&](const fleet::Fleet& f, AuditConfig& c) {
+        ProbeFleet(f, c);
+        c.probe.blocklist_path = path;
+      });
   unlink(path);
   ASSERT_TRUE(run.status.ok()) << run.status;
   size_t blocked = 0, probed = 0;

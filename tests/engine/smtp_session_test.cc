@@ -2,11 +2,11 @@
 // outcome of every way a server can behave, with the transcript split at every byte.
 #include "engine/smtp_session.h"
 
-#include <string>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
 
 namespace mxray::engine {
 namespace {
@@ -50,10 +50,17 @@ Played Play(const Case& c, size_t split) {
   }
   if (!run.done) {
     switch (c.end) {
-      case End::kClose: apply(session.OnPeerClosed(false)); break;
-      case End::kReset: apply(session.OnPeerClosed(true)); break;
-      case End::kTimeout: apply(session.OnTimeout()); break;
-      case End::kNone: break;
+      case End::kClose:
+        apply(session.OnPeerClosed(false));
+        break;
+      case End::kReset:
+        apply(session.OnPeerClosed(true));
+        break;
+      case End::kTimeout:
+        apply(session.OnTimeout());
+        break;
+      case End::kNone:
+        break;
     }
   }
   return run;
@@ -65,34 +72,68 @@ const std::string kQuit = "QUIT\r\n";
 
 std::vector<Case> Cases() {
   return {
-      {"ordinary", {"220 mx ESMTP\r\n", "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n", "221 bye\r\n"},
-       End::kNone, ProbeOutcome::kOk, {kEhlo, kQuit}},
-      {"multiline_banner", {"220-mx one\r\n220-two\r\n220 three\r\n", "250 mx\r\n", "221 bye\r\n"},
-       End::kNone, ProbeOutcome::kOk, {kEhlo, kQuit}},
-      {"quit_unanswered_close", {"220 mx\r\n", "250 mx\r\n"}, End::kClose, ProbeOutcome::kOk,
+      {"ordinary",
+       {"220 mx ESMTP\r\n", "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kOk,
        {kEhlo, kQuit}},
-      {"helo_only", {"220 mx\r\n", "502 5.5.1 no EHLO\r\n", "250 mx\r\n", "221 bye\r\n"},
-       End::kNone, ProbeOutcome::kEhloRejected, {kEhlo, kHelo, kQuit}},
-      {"banner_421", {"421 4.7.0 too many connections\r\n", "221 bye\r\n"}, End::kNone,
-       ProbeOutcome::kRateLimited, {kQuit}},
-      {"banner_554", {"554 5.7.1 go away\r\n"}, End::kClose, ProbeOutcome::kBannerRejected,
+      {"multiline_banner",
+       {"220-mx one\r\n220-two\r\n220 three\r\n", "250 mx\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kOk,
+       {kEhlo, kQuit}},
+      {"quit_unanswered_close",
+       {"220 mx\r\n", "250 mx\r\n"},
+       End::kClose,
+       ProbeOutcome::kOk,
+       {kEhlo, kQuit}},
+      {"helo_only",
+       {"220 mx\r\n", "502 5.5.1 no EHLO\r\n", "250 mx\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kEhloRejected,
+       {kEhlo, kHelo, kQuit}},
+      {"banner_421",
+       {"421 4.7.0 too many connections\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kRateLimited,
        {kQuit}},
-      {"ehlo_421", {"220 mx\r\n", "421 4.3.2 shutting down\r\n"}, End::kClose,
-       ProbeOutcome::kRateLimited, {kEhlo, kQuit}},
-      {"ehlo_451", {"220 mx\r\n", "451 later\r\n"}, End::kClose, ProbeOutcome::kEhloRejected,
+      {"banner_554",
+       {"554 5.7.1 go away\r\n"},
+       End::kClose,
+       ProbeOutcome::kBannerRejected,
+       {kQuit}},
+      {"ehlo_421",
+       {"220 mx\r\n", "421 4.3.2 shutting down\r\n"},
+       End::kClose,
+       ProbeOutcome::kRateLimited,
+       {kEhlo, kQuit}},
+      {"ehlo_451",
+       {"220 mx\r\n", "451 later\r\n"},
+       End::kClose,
+       ProbeOutcome::kEhloRejected,
        {kEhlo, kQuit}},
       {"banner_timeout_partial", {"220-slow"}, End::kTimeout, ProbeOutcome::kBannerTimeout, {}},
       {"silent", {}, End::kTimeout, ProbeOutcome::kBannerTimeout, {}},
-      {"command_timeout", {"220 mx\r\n", "250-mx\r\n"}, End::kTimeout,
-       ProbeOutcome::kCommandTimeout, {kEhlo}},
+      {"command_timeout",
+       {"220 mx\r\n", "250-mx\r\n"},
+       End::kTimeout,
+       ProbeOutcome::kCommandTimeout,
+       {kEhlo}},
       {"closed_before_banner", {}, End::kClose, ProbeOutcome::kClosedEarly, {}},
       {"closed_after_ehlo", {"220 mx\r\n"}, End::kClose, ProbeOutcome::kClosedEarly, {kEhlo}},
       {"reset_mid_reply", {"220-part"}, End::kReset, ProbeOutcome::kConnectionReset, {}},
       {"bad_code", {"22O mx\r\n"}, End::kNone, ProbeOutcome::kProtocolError, {}},
-      {"code_changes", {"220 mx\r\n", "250-mx\r\n251 odd\r\n"}, End::kNone,
-       ProbeOutcome::kProtocolError, {kEhlo}},
-      {"unsolicited_after_banner", {"220 mx\r\n250 surprise\r\n", "250 mx\r\n"}, End::kClose,
-       ProbeOutcome::kProtocolError, {kQuit}, /*splittable=*/false},
+      {"code_changes",
+       {"220 mx\r\n", "250-mx\r\n251 odd\r\n"},
+       End::kNone,
+       ProbeOutcome::kProtocolError,
+       {kEhlo}},
+      {"unsolicited_after_banner",
+       {"220 mx\r\n250 surprise\r\n", "250 mx\r\n"},
+       End::kClose,
+       ProbeOutcome::kProtocolError,
+       {kQuit},
+       /*splittable=*/false},
       {"banner_code_250", {"250 hello?\r\n"}, End::kClose, ProbeOutcome::kProtocolError, {kQuit}},
   };
 }

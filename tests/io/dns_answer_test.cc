@@ -2,11 +2,11 @@
 // caps, wrong owners and every kind of broken packet.
 #include "io/dns_answer.h"
 
-#include <array>
-#include <vector>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <array>
+#include <vector>
 
 #include "tools/fleet/dns_wire.h"
 

@@ -86,15 +86,25 @@ TEST_F(ResolverTest, OkWithRecords) {
   EXPECT_THAT(a.records[0].exchange, testing::MatchesRegex("mx1\\.provider-[0-9]+\\.test"));
 }
 
-TEST_F(ResolverTest, Nodata) { EXPECT_EQ(Mx(Domain(DomainKind::kNoMailHost)).status, DnsStatus::kNodata); }
+TEST_F(ResolverTest, Nodata) {
+  EXPECT_EQ(Mx(Domain(DomainKind::kNoMailHost)).status, DnsStatus::kNodata);
+}
 
-TEST_F(ResolverTest, Nxdomain) { EXPECT_EQ(Mx(Domain(DomainKind::kNxdomain)).status, DnsStatus::kNxdomain); }
+TEST_F(ResolverTest, Nxdomain) {
+  EXPECT_EQ(Mx(Domain(DomainKind::kNxdomain)).status, DnsStatus::kNxdomain);
+}
 
-TEST_F(ResolverTest, Servfail) { EXPECT_EQ(Mx(Domain(DomainKind::kServfail)).status, DnsStatus::kServfail); }
+TEST_F(ResolverTest, Servfail) {
+  EXPECT_EQ(Mx(Domain(DomainKind::kServfail)).status, DnsStatus::kServfail);
+}
 
-TEST_F(ResolverTest, Refused) { EXPECT_EQ(Mx(Domain(DomainKind::kRefused)).status, DnsStatus::kRefused); }
+TEST_F(ResolverTest, Refused) {
+  EXPECT_EQ(Mx(Domain(DomainKind::kRefused)).status, DnsStatus::kRefused);
+}
 
-TEST_F(ResolverTest, Timeout) { EXPECT_EQ(Mx(Domain(DomainKind::kTimeout)).status, DnsStatus::kTimeout); }
+TEST_F(ResolverTest, Timeout) {
+  EXPECT_EQ(Mx(Domain(DomainKind::kTimeout)).status, DnsStatus::kTimeout);
+}
 
 TEST_F(ResolverTest, Malformed) {
   EXPECT_EQ(Mx(Domain(DomainKind::kMalformedGarbage)).status, DnsStatus::kMalformed);
@@ -160,8 +170,7 @@ TEST_F(ResolverTest, ManyLookupsInFlightAllComplete) {
   int done = 0;
   const int n = 2000;
   for (int i = 0; i < n; ++i) {
-    resolver_->ResolveMx(fleet_->population().DomainName(i % 200),
-                         [&](MxAnswer&&) { ++done; });
+    resolver_->ResolveMx(fleet_->population().DomainName(i % 200), [&](MxAnswer&&) { ++done; });
   }
   for (int i = 0; i < 100000 && done < n; ++i) loop_->RunOnce(100'000'000);
   EXPECT_EQ(done, n);

@@ -39,8 +39,7 @@ absl::Status RunDemo(const DemoOptions& options) {
   std::fprintf(stderr,
                "mxray demo: a simulated fleet of %zu .test domains answers DNS on %s and SMTP on "
                "127.x.y.z (ports %s), loopback only; auditing it.\n",
-               options.domains, (*fleet)->dns_server().c_str(),
-               (*fleet)->smtp_port_map().c_str());
+               options.domains, (*fleet)->dns_server().c_str(), (*fleet)->smtp_port_map().c_str());
   ScanOptions scan;
   scan.audit.inputs = {path};
   scan.audit.resolver.servers = {(*fleet)->dns_server()};

@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include <csignal>
-
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -125,8 +124,8 @@ int main(int argc, char** argv) {
   AddScanFlags(scan_cmd, &scan);
 
   mxray::cli::DemoOptions demo;
-  CLI::App* demo_cmd = app.add_subcommand(
-      "demo", "Start the built-in simulated fleet on loopback and audit it");
+  CLI::App* demo_cmd =
+      app.add_subcommand("demo", "Start the built-in simulated fleet on loopback and audit it");
   demo_cmd->add_option("--domains", demo.domains, "Size of the simulated population")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, size_t{10000000}));
@@ -135,7 +134,8 @@ int main(int argc, char** argv) {
       ->option_text("FILE")
       ->default_str("-");
 
-  CLI::App* version_cmd = app.add_subcommand("version", "Print versions of mxray and its libraries");
+  CLI::App* version_cmd =
+      app.add_subcommand("version", "Print versions of mxray and its libraries");
 
   try {
     app.parse(argc, argv);

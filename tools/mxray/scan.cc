@@ -32,8 +32,8 @@ class JsonlSink : public engine::RecordSink {
 std::string SummaryLine(const engine::AuditStats& stats) {
   double seconds = static_cast<double>(stats.elapsed_ns) / 1e9;
   double rate = seconds > 0 ? static_cast<double>(stats.lines) / seconds : 0;
-  std::string line = absl::StrFormat("mxray: %d domains in %.2f s (%.0f/s)", stats.lines, seconds,
-                                     rate);
+  std::string line =
+      absl::StrFormat("mxray: %d domains in %.2f s (%.0f/s)", stats.lines, seconds, rate);
   const char* sep = ": ";
   for (int s = 0; s <= static_cast<int>(engine::DomainStatus::kDnsTimeout); ++s) {
     if (stats.by_status[s] == 0) continue;
@@ -43,11 +43,9 @@ std::string SummaryLine(const engine::AuditStats& stats) {
   }
   if (stats.endpoints.probed + stats.endpoints.blocked > 0) {
     absl::StrAppendFormat(&line, "; %d endpoints probed, %d probe results shared, %d blocked",
-                          stats.endpoints.probed, stats.endpoints.reused,
-                          stats.endpoints.blocked);
+                          stats.endpoints.probed, stats.endpoints.reused, stats.endpoints.blocked);
   }
-  absl::StrAppendFormat(&line, "; %d DNS queries, %d answers shared",
-                        stats.resolver.queries,
+  absl::StrAppendFormat(&line, "; %d DNS queries, %d answers shared", stats.resolver.queries,
                         stats.a_cache.hits + stats.a_cache.joined + stats.aaaa_cache.hits +
                             stats.aaaa_cache.joined + stats.mx_cache.hits + stats.mx_cache.joined);
   return line;
@@ -81,10 +79,10 @@ absl::Status RunScan(const ScanOptions& options, engine::AuditStats* stats_out) 
   absl::StatusOr<std::unique_ptr<engine::InputReader>> input =
       engine::InputReader::Open(options.audit.inputs, options.audit.max_line_bytes);
   if (!input.ok()) return input.status();
-  absl::StatusOr<std::unique_ptr<engine::Auditor>> auditor =
-      engine::Auditor::Create(options.audit);
+  absl::StatusOr<std::unique_ptr<engine::Auditor>> auditor = engine::Auditor::Create(options.audit);
   if (!auditor.ok()) return auditor.status();
-  absl::StatusOr<std::unique_ptr<report::OutputSink>> out = report::OutputSink::Open(options.output);
+  absl::StatusOr<std::unique_ptr<report::OutputSink>> out =
+      report::OutputSink::Open(options.output);
   if (!out.ok()) return out.status();
 
   JsonlSink sink(out->get());
