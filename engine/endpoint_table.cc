@@ -29,10 +29,9 @@ EndpointTable::EndpointTable(io::EventLoop* loop, const ProbeConfig* config,
     : loop_(loop),
       config_(config),
       policy_(policy),
-      max_connections_(ConnectionBudget(config->max_connections)) {
-  tokens_ = std::max(1.0, config_->rate / 10);
-  tokens_at_ns_ = loop_->now_ns();
-}
+      max_connections_(ConnectionBudget(config->max_connections)),
+      // A tenth of a second's worth may go at once, so a rate of 100/s is not 100 at t=0.
+      bucket_(config->rate, config->rate / 10, loop->now_ns()) {}
 
 EndpointTable::~EndpointTable() { loop_->CancelTimer(rate_timer_); }
 
@@ -72,19 +71,9 @@ void EndpointTable::Get(const io::IpAddress& ip, uint16_t port, Callback done) {
 }
 
 bool EndpointTable::TakeToken() {
-  if (config_->rate <= 0) return true;
   uint64_t now = loop_->now_ns();
-  double burst = std::max(1.0, config_->rate / 10);
-  tokens_ = std::min(burst, tokens_ + double(now - tokens_at_ns_) * config_->rate / 1e9);
-  tokens_at_ns_ = now;
-  if (tokens_ >= 1) {
-    tokens_ -= 1;
-    return true;
-  }
-  if (!rate_timer_.valid()) {
-    uint64_t wait_ns = uint64_t((1 - tokens_) / config_->rate * 1e9) + 1;
-    rate_timer_ = loop_->AddTimer(now + wait_ns, this, 0);
-  }
+  if (bucket_.Take(now)) return true;
+  if (!rate_timer_.valid()) rate_timer_ = loop_->AddTimer(bucket_.NextAt(now), this, 0);
   return false;
 }
 

@@ -16,6 +16,7 @@
 #include "engine/audit_config.h"
 #include "engine/port_record.h"
 #include "engine/smtp_probe.h"
+#include "engine/token_bucket.h"
 #include "io/event_loop.h"
 #include "io/ip_address.h"
 
@@ -83,8 +84,7 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   size_t active_ = 0;
   size_t busy_ = 0;
   size_t max_connections_;
-  double tokens_ = 0;
-  uint64_t tokens_at_ns_ = 0;
+  TokenBucket bucket_;
   io::TimerId rate_timer_;
   EndpointStats stats_;
 };

@@ -82,6 +82,14 @@ class ReplyParser {
   // The complete reply, or what was kept so far (after kNeedMore and kMalformed too: partial
   // data is kept for the record, with `truncated` set).
   const SmtpReply& reply() const { return reply_; }
+  // Moves the reply out (its storage goes with it) and resets: for a caller that keeps the
+  // reply, which then costs no second copy.
+  SmtpReply TakeReply() {
+    SmtpReply out = std::move(reply_);
+    reply_ = SmtpReply{};
+    Reset();
+    return out;
+  }
   ReplyError error() const { return error_; }
 
   // Ready for the next reply. Keeps the storage of short lines, so that the replies of a

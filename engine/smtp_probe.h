@@ -68,7 +68,8 @@ class SmtpProbe : public io::IoHandler, public io::TimerHandler {
   bool recv_in_flight_ = false;
   bool send_in_flight_ = false;
   bool finished_ = false;
-  std::array<char, 1024> buf_;
+  // Replies are small; a longer one just takes more reads. Part of the per-probe memory budget.
+  std::array<char, 512> buf_;
 };
 
 }  // namespace mxray::engine

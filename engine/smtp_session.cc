@@ -68,11 +68,12 @@ SmtpSession::Next SmtpSession::OnData(std::string_view bytes) {
 }
 
 SmtpSession::Next SmtpSession::HandleReply() {
-  const SmtpReply& reply = parser_.reply();
+  // The record keeps the reply: move it out of the parser rather than copy it.
+  SmtpReply reply = parser_.TakeReply();
   const int code = reply.code;
   switch (phase_) {
     case Phase::kBanner:
-      record_->banner = reply;
+      record_->banner = std::move(reply);
       if (code == 421) return SendQuit(ProbeOutcome::kRateLimited);
       if (code != 220) {
         return SendQuit(code >= 400 ? ProbeOutcome::kBannerRejected : ProbeOutcome::kProtocolError);
@@ -82,9 +83,9 @@ SmtpSession::Next SmtpSession::HandleReply() {
       out_.assign("EHLO ").append(EhloName()).append("\r\n");
       return Next{.send = out_};
     case Phase::kEhlo:
-      record_->ehlo = reply;
+      record_->ehlo = std::move(reply);
       if (code == 250) {
-        record_->capabilities = ParseEhlo(reply);
+        record_->capabilities = ParseEhlo(*record_->ehlo);
         return SendQuit(ProbeOutcome::kOk);
       }
       if (code == 421) return SendQuit(ProbeOutcome::kRateLimited);
@@ -97,7 +98,7 @@ SmtpSession::Next SmtpSession::HandleReply() {
       }
       return SendQuit(code >= 400 ? ProbeOutcome::kEhloRejected : ProbeOutcome::kProtocolError);
     case Phase::kHelo:
-      record_->helo = reply;
+      record_->helo = std::move(reply);
       if (code == 421) return SendQuit(ProbeOutcome::kRateLimited);
       return SendQuit(code >= 200 && code < 600 ? ProbeOutcome::kEhloRejected
                                                 : ProbeOutcome::kProtocolError);
