@@ -101,8 +101,8 @@ TEST(SmtpFleetTest, EveryServerBehaviourYieldsItsDocumentedOutcome) {
   EXPECT_THAT(outcomes_seen,
               testing::IsSupersetOf({"ok", "connect_refused", "connect_timeout", "banner_timeout",
                                      "banner_rejected", "rate_limited", "ehlo_rejected",
-                                     "protocol_error", "line_too_long", "reply_too_large",
-                                     "connection_reset", "closed_early"}));
+                                     "command_timeout", "protocol_error", "line_too_long",
+                                     "reply_too_large", "connection_reset", "closed_early"}));
 }
 
 TEST(SmtpFleetTest, EachEndpointIsConnectedOncePolitelyAndDescriptorsComeBack) {

@@ -449,6 +449,24 @@ TEST_F(SmtpServerTest, CloseAfterEhloHangsUpWithoutAReply) {
   EXPECT_EQ(c->read_errno(), 0);
 }
 
+TEST_F(SmtpServerTest, SilentAfterEhloTalksUntilEhloThenNeverAgain) {
+  auto c = Connect(KindHost(DomainKind::kSmtpSilentAfterEhlo));
+  ASSERT_TRUE(c->connected()) << strerror(c->connect_errno());
+  EXPECT_EQ(c->ReadReply(), "220 smtp-silent-after-ehlo-1.fleet.test ESMTP Postfix\r\n");
+  // One write, so the server takes the three lines in one pass: by the time the NOOP's reply
+  // arrives, the EHLO and the NOOP after it have been taken too, and any answer to them would
+  // already be on its way. An ordinary server until EHLO, mute from then on.
+  c->Send("NOOP\r\nEHLO client.test\r\nNOOP\r\n");
+  EXPECT_EQ(c->ReadReply(), "250 2.0.0 Ok\r\n");
+  EXPECT_EQ(fleet_->smtp_stats().open, 1u);  // no hang-up either: it waits for us
+  shutdown(c->fd(), SHUT_WR);  // the server sees us leave and closes, having said nothing more
+  EXPECT_THAT(c->ReadAll(), IsEmpty());
+  EXPECT_EQ(c->read_errno(), 0);
+  EXPECT_TRUE(fleet_->WaitForSmtpIdle(kGuardMs));
+  EXPECT_EQ(fleet_->smtp_stats().dropped, 0u);
+  EXPECT_EQ(fleet_->smtp_stats().lifetime_closed, 0u);
+}
+
 TEST_F(SmtpServerTest, ClosedPortRefusesAndTheOthersServe) {
   const std::string ip = KindHost(DomainKind::kSmtpClosedPort);
   EXPECT_EQ(Connect(ip, 587)->connect_errno(), ECONNREFUSED);

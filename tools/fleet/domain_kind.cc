@@ -63,6 +63,7 @@ constexpr KindInfo kKinds[kDomainKindCount] = {
     {"smtp_closed_port", "smtp-closed-port", 300},
     {"smtp_filtered_port", "smtp-filtered-port", 300},
     {"smtp_plain_465", "smtp-plain-465", 300},
+    {"smtp_silent_after_ehlo", "smtp-silent-after-ehlo", 300},
 };
 
 constexpr uint32_t PlainWeight() {

@@ -67,8 +67,9 @@ enum class DomainKind : uint8_t {
   kSmtpClosedPort,           // ordinary on 25 and 465; 587 refuses connections
   kSmtpFilteredPort,         // 25 never answers the SYN; ordinary on 465 and 587
   kSmtpPlain465,             // plaintext SMTP on 465 (ordinary on 25 and 587)
+  kSmtpSilentAfterEhlo,      // 220 greeting, then EHLO is never answered
 };
-inline constexpr size_t kDomainKindCount = size_t(DomainKind::kSmtpPlain465) + 1;
+inline constexpr size_t kDomainKindCount = size_t(DomainKind::kSmtpSilentAfterEhlo) + 1;
 inline constexpr DomainKind kFirstSmtpKind = DomainKind::kSmtpHeloOnly;
 
 // The kinds whose case is in their mail server rather than in DNS.

@@ -13,8 +13,8 @@
 //   own pool        3 x smtp.own_addresses = 250                           750
 //   bulk            3 x 100                                                300
 //   ::1             3                                                        3
-//   SMTP kinds      3 x 18 kinds x smtp.hosts_per_kind = 4, + 4 fillers    220
-// that is at most ~3,580 sockets (about 1,300 for populations under 2,000 domains), and as many
+//   SMTP kinds      3 x 19 kinds x smtp.hosts_per_kind = 4, + 4 fillers    232
+// that is at most ~3,590 sockets (about 1,300 for populations under 2,000 domains), and as many
 // connections as mxray opens (its --max-connections, 4,096 by default). Start() raises the soft
 // RLIMIT_NOFILE to the hard limit when the plan needs more than the soft one leaves (plan plus
 // 1,024) and fails with FailedPrecondition when even the hard one is too small.

@@ -485,6 +485,7 @@ Expectation Population::ExpectDns(size_t i) const {
     case DomainKind::kSmtpClosedPort:
     case DomainKind::kSmtpFilteredPort:
     case DomainKind::kSmtpPlain465:
+    case DomainKind::kSmtpSilentAfterEhlo:
       e.mx.push_back(own_exchange("ok", {AddressText(SmtpHostOf(i))}));
       break;
   }

@@ -38,8 +38,9 @@ constexpr BehaviourInfo kBehaviours[] = {
     {"code_change", "protocol_error", 220},    // "220-" kept, truncated
     {"early_talker", "protocol_error", 220},
     {"close_after_ehlo", "closed_early", 220},
+    {"silent_after_ehlo", "command_timeout", 220},
 };
-static_assert(std::size(kBehaviours) == size_t(B::kCloseAfterEhlo) + 1);
+static_assert(std::size(kBehaviours) == size_t(B::kSilentAfterEhlo) + 1);
 
 const EsmtpProfile& Postfix() {
   static const EsmtpProfile* const p = new EsmtpProfile{
@@ -136,6 +137,8 @@ std::array<SmtpBehaviour, kSmtpPortCount> SmtpKindBehaviours(DomainKind kind, si
       return {B::kFiltered, B::kPostfix, B::kPostfix};
     case DomainKind::kSmtpPlain465:
       return {B::kPostfix, B::kPlain465, B::kPostfix};
+    case DomainKind::kSmtpSilentAfterEhlo:
+      return all(B::kSilentAfterEhlo);
     default:
       return all(B::kNone);
   }

@@ -65,6 +65,7 @@ enum class SmtpBehaviour : uint8_t {
   kCodeChange,           // greeting "220-..." then "221 ..."
   kEarlyTalker,          // greeting and an unsolicited line in one write, before EHLO
   kCloseAfterEhlo,       // Postfix greeting; closes instead of answering EHLO
+  kSilentAfterEhlo,      // Postfix greeting; from EHLO on reads and discards, never writes
 };
 std::string_view SmtpBehaviourName(SmtpBehaviour b);
 

@@ -481,6 +481,7 @@ void SmtpServer::OnAccept(uint32_t socket_index, bool drain) {
     c.behaviour = s.behaviour;
     c.greeted = false;
     c.close_after_flush = false;
+    c.mute = false;
     c.stream = Stream::kNone;
     c.streamed = 0;
     c.out_off = 0;
@@ -737,7 +738,7 @@ void SmtpServer::ProcessInput(uint32_t slot) {
     // at a time, and only when the previous reply has gone out.
     const bool deaf = c.behaviour == B::kSilent || c.behaviour == B::kDrip ||
                       c.behaviour == B::kEndlessLine || c.behaviour == B::kResetMidReply ||
-                      c.stream != Stream::kNone;
+                      c.mute || c.stream != Stream::kNone;
     if (!deaf && (!c.greeted || !c.delayed.empty() || c.close_after_flush)) break;
     const size_t lf = c.in.find('\n', pos);
     if (lf == std::string::npos) break;
@@ -786,6 +787,11 @@ void SmtpServer::Command(uint32_t slot, std::string_view line) {
         return;
       case B::kCloseAfterEhlo:
         Close(slot);
+        return;
+      case B::kSilentAfterEhlo:
+        // No reply, now or ever: the connection stays open until the client leaves or its
+        // lifetime ends, and whatever comes next is thrown away.
+        c.mute = true;
         return;
       case B::kEndlessContinuation:
         Reply(slot, absl::StrCat("250-", name, "\r\n"), After::kStreamContinuation);

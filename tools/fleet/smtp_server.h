@@ -175,6 +175,7 @@ class SmtpServer : public EpollLoop::Handler {
     SmtpBehaviour behaviour = SmtpBehaviour::kNone;
     bool greeted = false;  // commands are read only after the greeting
     bool close_after_flush = false;
+    bool mute = false;  // kSilentAfterEhlo once EHLO came: input is read and discarded
     Stream stream = Stream::kNone;
     uint64_t streamed = 0;  // bytes of the endless reply (or the drip) sent so far
     std::string in;         // unprocessed input

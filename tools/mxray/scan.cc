@@ -42,8 +42,11 @@ std::string SummaryLine(const engine::AuditStats& stats) {
     sep = ", ";
   }
   if (stats.endpoints.probed + stats.endpoints.blocked > 0) {
-    absl::StrAppendFormat(&line, "; %d endpoints probed, %d probe results shared, %d blocked",
-                          stats.endpoints.probed, stats.endpoints.reused, stats.endpoints.blocked);
+    absl::StrAppendFormat(&line,
+                          "; %d endpoints probed (at most %d connections at once), %d probe "
+                          "results shared, %d blocked",
+                          stats.endpoints.probed, stats.endpoints.active_peak,
+                          stats.endpoints.reused, stats.endpoints.blocked);
   }
   absl::StrAppendFormat(&line, "; %d DNS queries, %d answers shared", stats.resolver.queries,
                         stats.a_cache.hits + stats.a_cache.joined + stats.aaaa_cache.hits +
