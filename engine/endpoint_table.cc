@@ -96,7 +96,7 @@ void EndpointTable::Pump() {
     ready_.pop_front();
     AddressState& a = it->second;
     uint16_t port = a.waiting.front();
-    a.waiting.pop_front();
+    a.waiting.erase(a.waiting.begin());
     ++a.active;
     stats_.per_address_peak = std::max<uint64_t>(stats_.per_address_peak, a.active);
     if (!a.waiting.empty() && a.active < config_->per_address_connections) {

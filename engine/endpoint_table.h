@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/functional/any_invocable.h"
 #include "engine/address_policy.h"
 #include "engine/audit_config.h"
@@ -66,7 +67,9 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   struct AddressState {
     uint32_t active = 0;
     bool queued = false;           // in ready_
-    std::deque<uint16_t> waiting;  // ports of this address waiting for a connection slot
+    // Ports of this address waiting for a connection slot: a handful at most, kept inline (a
+    // std::deque would cost a 512-byte block per address).
+    absl::InlinedVector<uint16_t, 4> waiting;
   };
 
   void Pump();
