@@ -59,7 +59,9 @@ SmtpSession::Next SmtpSession::OnData(std::string_view bytes) {
       Next next = HandleReply();
       if (next.done) return next;
       NoteUnsolicited(bytes);
-      out_.clear();
+      // A reply that already ended the conversation with an error (421, 554, a rejected EHLO)
+      // keeps its outcome: rate limiting must never be relabelled as a protocol error.
+      if (phase_ == Phase::kQuit && record_->outcome != ProbeOutcome::kOk) return next;
       return SendQuit(ProbeOutcome::kProtocolError);
     }
     return HandleReply();

@@ -196,6 +196,28 @@ TEST(SmtpSessionTest, UnsolicitedBytesAreKeptAsEvidence) {
   EXPECT_EQ(record.unsolicited, "EXTRA BYTES");
 }
 
+TEST(SmtpSessionTest, RateLimitFollowedByExtraBytesStaysRateLimited) {
+  SmtpSessionOptions options;
+  PortRecord record;
+  SmtpSession s(&options, &record);
+  s.Start();
+  SmtpSession::Next n = s.OnData("421 4.7.0 too busy\r\nmore noise");
+  EXPECT_EQ(n.send, "QUIT\r\n");
+  EXPECT_EQ(record.outcome, ProbeOutcome::kRateLimited);
+  EXPECT_EQ(record.unsolicited, "more noise");
+}
+
+TEST(SmtpSessionTest, ExtraBytesAfterAGoodEhloAreAProtocolError) {
+  SmtpSessionOptions options;
+  PortRecord record;
+  SmtpSession s(&options, &record);
+  s.Start();
+  s.OnData("220 mx\r\n");
+  SmtpSession::Next n = s.OnData("250 mx\r\n250 again\r\n");
+  EXPECT_EQ(n.send, "QUIT\r\n");
+  EXPECT_EQ(record.outcome, ProbeOutcome::kProtocolError);
+}
+
 TEST(SmtpSessionTest, EndlessLineIsLineTooLong) {
   SmtpSessionOptions options;
   PortRecord record;
