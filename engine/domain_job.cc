@@ -187,14 +187,16 @@ void DomainJob::ProbeEndpoints() {
       pending_ += static_cast<int>(ports.size());
     }
   }
-  for (size_t x = 0; x < record_.mx.size(); ++x) {
-    for (size_t i = 0; i < record_.mx[x].addresses.size(); ++i) {
+  // The vectors are sized above and never grow again, so each result can be written straight
+  // to its slot; two words of capture also keep the callback free of a heap allocation.
+  for (ExchangeRecord& e : record_.mx) {
+    for (AddressRecord& a : e.addresses) {
       for (size_t p = 0; p < ports.size(); ++p) {
-        dns_.endpoints->Get(record_.mx[x].addresses[i].ip, ports[p],
-                            [this, x, i, p](const PortRecordPtr& r) {
-                              record_.mx[x].addresses[i].ports[p] = r;
-                              LookupDone();
-                            });
+        PortRecordPtr* slot = &a.ports[p];
+        dns_.endpoints->Get(a.ip, ports[p], [this, slot](const PortRecordPtr& r) {
+          *slot = r;
+          LookupDone();
+        });
       }
     }
   }

@@ -346,9 +346,9 @@ void EventLoop::RunOnce(uint64_t max_wait_ns) {
 
   // Deferred work may defer more: run only what was queued before this point.
   if (!deferred_.empty()) {
-    std::vector<absl::AnyInvocable<void()>> run;
-    run.swap(deferred_);
-    for (auto& fn : run) fn();
+    running_.swap(deferred_);
+    for (auto& fn : running_) fn();
+    running_.clear();
   }
 }
 

@@ -179,6 +179,7 @@ class EventLoop {
   std::vector<HeapEntry> heap_;  // min-heap by deadline; cancelled entries are skipped lazily
   size_t live_timers_ = 0;
   std::vector<absl::AnyInvocable<void()>> deferred_;
+  std::vector<absl::AnyInvocable<void()>> running_;  // kept to reuse its capacity each turn
   std::vector<io_uring_cqe> batch_;
   uint64_t now_ns_ = 0;
   uint32_t pending_sqes_ = 0;

@@ -336,12 +336,11 @@ void Resolver::Start(Query* q) {
 }
 
 void Resolver::Send(Query* q) {
+  // Queries start only from callbacks that run outside c-ares (DrainCompleted), never from
+  // inside it: under load ares_process_fd might otherwise never return.
+  MXRAY_CHECK(!in_ares_);
   ++stats_.queries;
   q->requery = false;
-  if (in_ares_) {
-    to_send_.push_back(q);
-    return;
-  }
   in_ares_ = true;
   ares_query(channel_, q->name.c_str(), ns_c_in, static_cast<int>(q->type), &Resolver::OnAresAnswer,
              q);
@@ -397,17 +396,16 @@ void Resolver::ScheduleDrain() {
 void Resolver::DrainCompleted() {
   if (draining_) return;
   draining_ = true;
-  std::vector<Query*> batch;
   while (!completed_.empty()) {
-    batch.swap(completed_);
-    for (Query* q : batch) {
+    batch_.swap(completed_);
+    for (Query* q : batch_) {
       if (q->requery) {
         Send(q);
       } else {
         Finish(q);
       }
     }
-    batch.clear();
+    batch_.clear();
   }
   draining_ = false;
 }
@@ -436,9 +434,6 @@ void Resolver::ProcessFd(int read_fd, int write_fd) {
   in_ares_ = true;
   ares_process_fd(channel_, read_fd, write_fd);
   in_ares_ = false;
-  std::vector<Query*> pending;
-  pending.swap(to_send_);
-  for (Query* q : pending) Send(q);
   DrainCompleted();
   ArmTimer();
 }

@@ -86,7 +86,7 @@ class Resolver {
   TimerId timer_;
   uint64_t timer_deadline_ns_ = 0;
   std::vector<Query*> completed_;
-  std::vector<Query*> to_send_;  // started while c-ares was running: sent once it returns
+  std::vector<Query*> batch_;  // completed queries being delivered; kept for its capacity
   std::vector<std::unique_ptr<Query>> pool_storage_;
   std::vector<Query*> free_queries_;
   size_t in_flight_ = 0;

@@ -78,24 +78,17 @@ void AddScanFlags(CLI::App* cmd, mxray::cli::ScanOptions* o) {
   cmd->add_option("--blocklist", p.blocklist_path,
                   "File of CIDRs never to contact (zmap's format: one per line, # comments)")
       ->option_text("FILE");
-  cmd->add_option("--connect-timeout-ms", p.connect_timeout_ms, "TCP connect deadline")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 3'600'000u));
-  cmd->add_option("--banner-timeout-ms", p.banner_timeout_ms,
-                  "Deadline for the complete greeting (servers delay it on purpose)")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 3'600'000u));
-  cmd->add_option("--command-timeout-ms", p.command_timeout_ms,
-                  "Deadline for the complete reply to each command")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 3'600'000u));
-  cmd->add_option("--quit-timeout-ms", p.quit_timeout_ms, "Deadline for the reply to QUIT")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 3'600'000u));
-  cmd->add_option("--endpoint-timeout-ms", p.endpoint_timeout_ms,
-                  "Deadline for everything done on one endpoint")
-      ->capture_default_str()
-      ->check(CLI::Range(1u, 3'600'000u));
+  auto deadline = [cmd](const char* flag, uint32_t* ms, const char* help) {
+    cmd->add_option(flag, *ms, help)->capture_default_str()->check(CLI::Range(1u, 3'600'000u));
+  };
+  deadline("--connect-timeout-ms", &p.connect_timeout_ms, "TCP connect deadline");
+  deadline("--banner-timeout-ms", &p.banner_timeout_ms,
+           "Deadline for the complete greeting (servers delay it on purpose)");
+  deadline("--command-timeout-ms", &p.command_timeout_ms,
+           "Deadline for the complete reply to each command");
+  deadline("--quit-timeout-ms", &p.quit_timeout_ms, "Deadline for the reply to QUIT");
+  deadline("--endpoint-timeout-ms", &p.endpoint_timeout_ms,
+           "Deadline for everything done on one endpoint");
   cmd->add_flag("--summary,!--no-summary", o->summary,
                 "A one-line summary on stderr at the end (default: when stderr is a terminal)")
       ->default_str("");
