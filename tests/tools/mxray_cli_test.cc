@@ -557,8 +557,59 @@ TEST_F(MxrayCliTest, BadResolverInAListIsRejected) {
   EXPECT_EQ(r.exit_code, 1) << r;
 }
 
+TEST_F(MxrayCliTest, BadPortListIsRejected) {
+  RunResult r = RunMxray({"scan", "--ports", "25,0"}, {.stdin_data = "a.test\n"});
+  ExpectRejected(r, {"0"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+}
+
+TEST_F(MxrayCliTest, BadPortMapIsRejected) {
+  RunResult r = RunMxray({"scan", "--port-map", "25"}, {.stdin_data = "a.test\n"});
+  ExpectRejected(r, {"25"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+}
+
+TEST_F(MxrayCliTest, MissingBlocklistFileIsRejected) {
+  std::string missing = Path("no-such-blocklist.txt");
+  RunResult r = RunMxray({"scan", "--resolver", "127.0.0.1:53", "--blocklist", missing},
+                         {.stdin_data = "a.test\n"});
+  ExpectRejected(r, {missing});
+  EXPECT_EQ(r.exit_code, 1) << r;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Scanning the simulated fleet.
+
+TEST_F(MxrayCliTest, PortsNoneAuditsDnsOnly) {
+  std::unique_ptr<fleet::Fleet> f = StartFleet(100);
+  ASSERT_NE(f, nullptr);
+  std::string list = Path("domains.txt");
+  ASSERT_TRUE(f->WriteDomainList(list).ok());
+  RunResult r = RunMxray(ScanArgs(*f, {"--ports", "none", "--allow-private", list}));
+  ASSERT_TRUE(r.exited) << r;
+  EXPECT_EQ(r.exit_code, 0) << r;
+  std::vector<OutputLine> lines = ValidLines(r.out);
+  EXPECT_THAT(lines, SizeIs(f->population().size()));
+  EXPECT_THAT(r.out, testing::Not(testing::HasSubstr("\"ports\"")));
+  EXPECT_EQ(f->smtp_stats().TotalConnections(), 0u);
+}
+
+TEST_F(MxrayCliTest, ScanProbesTheFleetsSmtpThroughThePortMap) {
+  std::unique_ptr<fleet::Fleet> f = StartFleet(100);
+  ASSERT_NE(f, nullptr);
+  std::string list = Path("domains.txt");
+  ASSERT_TRUE(f->WriteDomainList(list).ok());
+  RunResult r = RunMxray(ScanArgs(
+      *f, {"--allow-private", "--port-map", f->smtp_port_map(), "--ports", "25", "--ehlo-name",
+           "cli.mxray.test", "--banner-timeout-ms", "1000", "--command-timeout-ms", "1000", list}));
+  ASSERT_TRUE(r.exited) << r;
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_THAT(ValidLines(r.out), SizeIs(f->population().size()));
+  // The JSON keeps the logical port whatever was dialled.
+  EXPECT_THAT(r.out, testing::HasSubstr("\"port\":25,\"state\":\"open\""));
+  EXPECT_THAT(r.out, testing::Not(testing::HasSubstr("\"port\":587")));
+  EXPECT_GT(f->smtp_stats().TotalConnections(), 0u);
+}
 
 TEST_F(MxrayCliTest, ScanOfAFleetWritesOneValidExpectedLinePerDomain) {
   std::unique_ptr<fleet::Fleet> f = StartFleet(300);
