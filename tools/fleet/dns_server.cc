@@ -199,10 +199,10 @@ void DnsServer::OnEvents(uint64_t tag, uint32_t events) {
       OnAccept();
       return;
     case kTagConn: {
-      uint32_t slot = uint32_t(tag >> 18);
+      uint32_t slot = TagSlot(tag);
       // A connection closed earlier in this batch, its slot maybe reused: the event is stale.
       if (slot >= conns_.size() || conns_[slot].fd < 0 ||
-          conns_[slot].generation != uint16_t(tag >> 2)) {
+          conns_[slot].generation != TagGeneration(tag)) {
         return;
       }
       OnConn(slot, events);
@@ -262,7 +262,7 @@ void DnsServer::OnUdp() {
 }
 
 uint64_t DnsServer::ConnTag(uint32_t slot) const {
-  return uint64_t(slot) << 18 | uint64_t(conns_[slot].generation) << 2 | kTagConn;
+  return ConnectionTag(slot, conns_[slot].generation, kTagConn);
 }
 
 void DnsServer::OnAccept() {

@@ -17,6 +17,15 @@
 
 namespace mxray::fleet {
 
+// Watch tags of pooled connections, shared by the fleet's servers: slot (46 bits), slot
+// generation (16 bits) and a 2-bit kind of the server's own. An event whose generation no longer
+// matches its slot belongs to a connection already closed in the same batch.
+inline uint64_t ConnectionTag(uint32_t slot, uint16_t generation, uint64_t kind) {
+  return uint64_t(slot) << 18 | uint64_t(generation) << 2 | kind;
+}
+inline uint32_t TagSlot(uint64_t tag) { return uint32_t(tag >> 18); }
+inline uint16_t TagGeneration(uint64_t tag) { return uint16_t(tag >> 2); }
+
 class EpollLoop {
  public:
   class Handler {
