@@ -66,12 +66,12 @@ ProbeFigures MxrayProbes(const std::vector<std::pair<io::IpAddress, uint16_t>>& 
   engine::AddressPolicy policy(std::move(po));
   uint64_t done = 0, start = io::EventLoop::MonotonicNs(), cpu0 = ThreadCpuNs();
   for (int pass = 0; pass < passes; ++pass) {
-    engine::EndpointTable table(loop->get(), &config, &policy);
+    engine::EndpointTable table(loop->get(), &config, &policy, /*tls=*/nullptr);
     uint64_t want = done + endpoints.size();
     // Results are kept by the caller in a real run; here only their count is.
     size_t heap_before = mallinfo2().uordblks;
     for (const auto& [ip, port] : endpoints) {
-      table.Get(ip, port, [&](const engine::PortRecordPtr& r) {
+      table.Get(ip, port, "", [&](const engine::PortRecordPtr& r) {
         ++done;
         if (r->outcome != engine::ProbeOutcome::kOk) ++f.failures;
       });
@@ -154,6 +154,8 @@ int main(int argc, char** argv) {
   if (map.ok()) probe.port_map = map->entries();
   probe.max_connections = concurrency;
   probe.session.ehlo_name = "bench.mxray.test";
+  // Plaintext probes: banner, EHLO, QUIT (STARTTLS probes are measured on their own).
+  probe.session.starttls = engine::StarttlsMode::kNever;
   std::vector<std::pair<io::IpAddress, uint16_t>> logical, dialled;
   for (const fleet::SmtpEndpoint& e : (*f)->smtp_endpoints()) {
     bool ordinary = e.behaviour == fleet::SmtpBehaviour::kPostfix ||

@@ -22,6 +22,11 @@ struct ProbeConfig {
   uint32_t command_timeout_ms = 30'000;
   uint32_t quit_timeout_ms = 5'000;
   uint32_t endpoint_timeout_ms = 90'000;
+  uint32_t tls_timeout_ms = 30'000;  // the whole handshake
+  // Ports that speak TLS from the first byte (RFC 8314); the others use STARTTLS.
+  std::vector<uint16_t> implicit_tls_ports = {465};
+  std::string ca_file;     // roots that count as trusted; empty: the system bundle
+  bool tls_chain = false;  // keep the whole PEM chain in the record
   size_t max_connections = 4096;
   size_t per_address_connections = 1;
   double rate = 0;  // new connections per second; 0: no limit
@@ -34,6 +39,12 @@ struct ProbeConfig {
       if (from == logical) return to;
     }
     return logical;
+  }
+  bool ImplicitTls(uint16_t logical) const {
+    for (uint16_t p : implicit_tls_ports) {
+      if (p == logical) return true;
+    }
+    return false;
   }
 };
 

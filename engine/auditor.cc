@@ -39,10 +39,24 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Create(const AuditConfig& conf
   }
   a->policy_ = std::make_unique<AddressPolicy>(std::move(policy));
   if (!config.probe.ports.empty()) {
-    a->endpoints_ =
-        std::make_unique<EndpointTable>(a->loop_.get(), &a->config_.probe, a->policy_.get());
+    if (NeedsTls(config.probe)) {
+      absl::StatusOr<std::unique_ptr<tls::ClientContext>> tls =
+          tls::ClientContext::Create(config.probe.ca_file);
+      if (!tls.ok()) return tls.status();
+      a->tls_ = *std::move(tls);
+    }
+    a->endpoints_ = std::make_unique<EndpointTable>(a->loop_.get(), &a->config_.probe,
+                                                    a->policy_.get(), a->tls_.get());
   }
   return a;
+}
+
+bool Auditor::NeedsTls(const ProbeConfig& probe) {
+  if (probe.session.starttls != StarttlsMode::kNever) return true;
+  for (uint16_t port : probe.ports) {
+    if (probe.ImplicitTls(port)) return true;
+  }
+  return false;
 }
 
 Auditor::Auditor(const AuditConfig& config) : config_(config) {}

@@ -18,6 +18,7 @@
 #include "engine/lookup_cache.h"
 #include "io/event_loop.h"
 #include "io/resolver.h"
+#include "tls/client_context.h"
 
 namespace mxray::engine {
 
@@ -50,6 +51,8 @@ class Auditor {
   const AuditStats& stats() const { return stats_; }
 
  private:
+  // Whether the probes will ever start TLS (the CA file is loaded only then).
+  static bool NeedsTls(const ProbeConfig& probe);
   explicit Auditor(const AuditConfig& config);
   void Refill(InputReader& input, RecordSink& sink);
   void Emit(const DomainRecord& record, RecordSink& sink);
@@ -61,6 +64,7 @@ class Auditor {
   std::unique_ptr<LookupCache<io::AddressAnswer>> a_cache_;
   std::unique_ptr<LookupCache<io::AddressAnswer>> aaaa_cache_;
   std::unique_ptr<AddressPolicy> policy_;
+  std::unique_ptr<tls::ClientContext> tls_;  // shared by every TLS probe; null when none is made
   std::unique_ptr<EndpointTable> endpoints_;
   std::vector<std::unique_ptr<DomainJob>> jobs_;
   std::vector<DomainJob*> free_jobs_;

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "engine/domain_input.h"
+#include "engine/findings.h"
 #include "io/ip_address.h"
 
 namespace mxray::engine {
@@ -166,6 +167,7 @@ void DomainJob::OnImplicit(bool v6, const io::AddressAnswer& answer) {
 void DomainJob::LookupDone() {
   if (--pending_ > 0) return;
   if (probing_) {
+    JudgeDomain(&record_);
     Finish();
     return;
   }
@@ -193,7 +195,7 @@ void DomainJob::ProbeEndpoints() {
     for (AddressRecord& a : e.addresses) {
       for (size_t p = 0; p < ports.size(); ++p) {
         PortRecordPtr* slot = &a.ports[p];
-        dns_.endpoints->Get(a.ip, ports[p], [this, slot](const PortRecordPtr& r) {
+        dns_.endpoints->Get(a.ip, ports[p], e.exchange, [this, slot](const PortRecordPtr& r) {
           *slot = r;
           LookupDone();
         });

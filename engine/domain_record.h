@@ -48,10 +48,20 @@ enum class ExchangeStatus : uint8_t {
 };
 std::string_view ExchangeStatusName(ExchangeStatus s);
 
+// How an endpoint's certificate stands for one exchange name. The probe is shared by every domain
+// using the endpoint, but hostname matching depends on which MX name asks, so this is judged per
+// domain from the shared facts (engine/findings.h).
+struct CertificateVerdict {
+  bool judged = false;  // the endpoint completed a handshake with a certificate
+  bool hostname_match = false;
+  std::string_view status;  // tls::VerifyStatusWord: ok, expired, self_signed, ...
+};
+
 struct AddressRecord {
   io::IpAddress ip;
   // One per probed port, in --ports order; shared with every domain using this endpoint.
   std::vector<PortRecordPtr> ports;
+  std::vector<CertificateVerdict> verdicts;  // parallel to ports
 };
 
 struct ExchangeRecord {
@@ -64,6 +74,15 @@ struct ExchangeRecord {
   std::vector<std::string> cname;    // CNAME chain of the exchange name, if any
   bool addresses_truncated = false;  // more addresses than --max-addresses; the rest were dropped
   std::vector<AddressRecord> addresses;
+};
+
+// Something a mail administrator should act on, at one endpoint of one exchange.
+struct Finding {
+  std::string_view id;        // stable name, see docs/output.md
+  std::string_view severity;  // info | low | medium | high
+  uint16_t exchange = 0;      // index into DomainRecord::mx
+  uint16_t address = 0;       // index into that exchange's addresses
+  uint16_t port = 0;          // the logical port
 };
 
 struct DomainRecord {
@@ -79,6 +98,7 @@ struct DomainRecord {
   std::vector<std::string> mx_cname;  // CNAME chain followed by the MX lookup
   bool mx_truncated = false;          // more MX records than --max-exchanges
   std::vector<ExchangeRecord> mx;
+  std::vector<Finding> findings;
   uint64_t elapsed_ms = 0;
 };
 

@@ -25,17 +25,19 @@ size_t ConnectionBudget(size_t wanted) {
 }  // namespace
 
 EndpointTable::EndpointTable(io::EventLoop* loop, const ProbeConfig* config,
-                             const AddressPolicy* policy)
+                             const AddressPolicy* policy, const tls::ClientContext* tls)
     : loop_(loop),
       config_(config),
       policy_(policy),
+      tls_(tls),
       max_connections_(ConnectionBudget(config->max_connections)),
       // A tenth of a second's worth may go at once, so a rate of 100/s is not 100 at t=0.
       bucket_(config->rate, config->rate / 10, loop->now_ns()) {}
 
 EndpointTable::~EndpointTable() { loop_->CancelTimer(rate_timer_); }
 
-void EndpointTable::Get(const io::IpAddress& ip, uint16_t port, Callback done) {
+void EndpointTable::Get(const io::IpAddress& ip, uint16_t port, std::string_view server_name,
+                        Callback done) {
   Key key{ip, port};
   auto [it, inserted] = entries_.try_emplace(key);
   if (!inserted) {
@@ -61,6 +63,7 @@ void EndpointTable::Get(const io::IpAddress& ip, uint16_t port, Callback done) {
     return;
   }
   it->second.waiters.push_back(std::move(done));
+  if (tls_ != nullptr) it->second.server_name.assign(server_name);
   AddressState& a = addresses_[ip];
   a.waiting.push_back(port);
   if (!a.queued && a.active < config_->per_address_connections) {
@@ -114,14 +117,17 @@ void EndpointTable::StartProbe(const Key& key) {
     probe = free_probes_.back();
     free_probes_.pop_back();
   } else {
-    probes_.push_back(std::make_unique<SmtpProbe>(loop_, config_, this));
+    probes_.push_back(std::make_unique<SmtpProbe>(loop_, config_, tls_, this));
     probe = probes_.back().get();
   }
   ++active_;
   ++busy_;
   ++stats_.probed;
   stats_.active_peak = std::max<uint64_t>(stats_.active_peak, active_);
-  probe->Start(key.ip, key.port);
+  auto it = entries_.find(key);
+  std::string server_name;
+  if (it != entries_.end()) server_name.swap(it->second.server_name);
+  probe->Start(key.ip, key.port, server_name);
 }
 
 void EndpointTable::OnProbeDone(SmtpProbe* probe, PortRecordPtr record) {

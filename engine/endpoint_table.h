@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -20,6 +22,7 @@
 #include "engine/token_bucket.h"
 #include "io/event_loop.h"
 #include "io/ip_address.h"
+#include "tls/client_context.h"
 
 namespace mxray::engine {
 
@@ -35,11 +38,14 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
  public:
   using Callback = absl::AnyInvocable<void(const PortRecordPtr&)>;
 
-  EndpointTable(io::EventLoop* loop, const ProbeConfig* config, const AddressPolicy* policy);
+  // `tls` is the run's client context (null: no TLS).
+  EndpointTable(io::EventLoop* loop, const ProbeConfig* config, const AddressPolicy* policy,
+                const tls::ClientContext* tls);
   ~EndpointTable() override;
 
   // Calls `done` with the endpoint's record: at once when it is known, later otherwise.
-  void Get(const io::IpAddress& ip, uint16_t port, Callback done);
+  // `server_name` is the MX name asking: the first one to ask is the endpoint's TLS SNI.
+  void Get(const io::IpAddress& ip, uint16_t port, std::string_view server_name, Callback done);
 
   size_t active() const { return active_; }
   // Probes started whose socket the kernel has not yet fully let go of.
@@ -63,10 +69,11 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   struct Entry {
     PortRecordPtr result;
     std::vector<Callback> waiters;
+    std::string server_name;  // until the probe starts
   };
   struct AddressState {
     uint32_t active = 0;
-    bool queued = false;           // in ready_
+    bool queued = false;  // in ready_
     // Ports of this address waiting for a connection slot: a handful at most, kept inline (a
     // std::deque would cost a 512-byte block per address).
     absl::InlinedVector<uint16_t, 4> waiting;
@@ -79,6 +86,7 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   io::EventLoop* loop_;
   const ProbeConfig* config_;
   const AddressPolicy* policy_;
+  const tls::ClientContext* tls_;
   absl::flat_hash_map<Key, Entry> entries_;
   absl::flat_hash_map<io::IpAddress, AddressState> addresses_;
   std::deque<io::IpAddress> ready_;  // addresses with a waiting port and a free per-address slot

@@ -55,6 +55,18 @@ std::string_view ProbeOutcomeName(ProbeOutcome o) {
       return "blocked";
     case ProbeOutcome::kLocalError:
       return "local_error";
+    case ProbeOutcome::kStarttlsNotOffered:
+      return "starttls_not_offered";
+    case ProbeOutcome::kStarttlsRejected:
+      return "starttls_rejected";
+    case ProbeOutcome::kTlsHandshakeFailed:
+      return "tls_handshake_failed";
+    case ProbeOutcome::kTlsTimeout:
+      return "tls_timeout";
+    case ProbeOutcome::kStarttlsInjection:
+      return "starttls_injection";
+    case ProbeOutcome::kPlaintextOnTlsPort:
+      return "plaintext_on_tls_port";
   }
   return "?";
 }

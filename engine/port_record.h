@@ -12,6 +12,7 @@
 
 #include "engine/ehlo_capabilities.h"
 #include "engine/reply_parser.h"
+#include "tls/tls_facts.h"
 
 namespace mxray::engine {
 
@@ -43,6 +44,13 @@ enum class ProbeOutcome : uint8_t {
   kClosedEarly,  // the server closed the connection before the conversation was done
   kBlocked,      // not contacted (see PortRecord::blocked_reason)
   kLocalError,   // mxray could not probe (descriptor limit, no ephemeral port)
+  // TLS (STARTTLS on 25/587, implicit on 465).
+  kStarttlsNotOffered,  // EHLO did not offer STARTTLS (with --starttls auto)
+  kStarttlsRejected,    // STARTTLS answered with an error other than 421 (see `starttls`)
+  kTlsHandshakeFailed,  // the handshake failed (see tls.error)
+  kTlsTimeout,          // no complete handshake within the TLS deadline
+  kStarttlsInjection,   // bytes followed the 220 to STARTTLS; discarded, see `injected`
+  kPlaintextOnTlsPort,  // an implicit-TLS port answered in plaintext SMTP
 };
 std::string_view ProbeOutcomeName(ProbeOutcome o);
 
@@ -57,7 +65,14 @@ struct PortRecord {
   std::optional<SmtpReply> ehlo;
   std::optional<EhloCapabilities> capabilities;  // parsed from `ehlo` when it was a 250
   std::optional<SmtpReply> helo;                 // only when EHLO was rejected with a 5xx
-  std::string unsolicited;  // bytes the server sent before we asked (first 256)
+  std::string unsolicited;            // bytes the server sent before we asked (first 256)
+  std::optional<SmtpReply> starttls;  // the reply to STARTTLS, when it was sent
+  // The handshake: facts when it completed, the SNI, time and error when it failed. Held by
+  // pointer so that plaintext-only records stay small.
+  std::unique_ptr<const tls::TlsFacts> tls;
+  std::optional<SmtpReply> ehlo_tls;  // EHLO inside TLS (RFC 3207 §4.2: asked again)
+  std::optional<EhloCapabilities> capabilities_tls;
+  std::string injected;  // bytes that followed the 220 to STARTTLS (first 256), discarded
   uint32_t bytes_read = 0;
   uint32_t elapsed_ms = 0;
 };

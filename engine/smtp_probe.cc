@@ -9,17 +9,45 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <ctime>
+
+#include "io/check.h"
+#include "tls/tls_client.h"
 
 namespace mxray::engine {
 namespace {
 
 constexpr uint64_t kMs = 1'000'000;
+// What an implicit-TLS port sent during the handshake is kept up to this much, to tell a
+// plaintext SMTP greeting from TLS garbage.
+constexpr size_t kEarlyBytesKept = 512;
+// Handshake flights carry certificate chains: read them in bigger pieces than SMTP replies.
+constexpr size_t kTlsReadBuffer = 4096;
 
 }  // namespace
 
-void SmtpProbe::Start(const io::IpAddress& ip, uint16_t logical_port) {
+struct SmtpProbe::TlsState {
+  std::unique_ptr<tls::TlsClient> client;
+  std::unique_ptr<char[]> buf{new char[kTlsReadBuffer]};
+  std::string sending;    // ciphertext the kernel may be reading
+  std::string queued;     // ciphertext produced while a send was in flight
+  std::string plaintext;  // decrypted, handed to the session
+  std::string early;      // the first bytes of an implicit-TLS port
+  uint64_t start_ns = 0;
+};
+
+SmtpProbe::SmtpProbe(io::EventLoop* loop, const ProbeConfig* config, const tls::ClientContext* tls,
+                     Owner* owner)
+    : loop_(loop), config_(config), tls_context_(tls), owner_(owner) {}
+
+SmtpProbe::~SmtpProbe() = default;
+
+void SmtpProbe::Start(const io::IpAddress& ip, uint16_t logical_port,
+                      std::string_view server_name) {
   ip_ = ip;
   logical_port_ = logical_port;
+  server_name_.assign(server_name);
+  tls_.reset();
   finished_ = false;
   recv_in_flight_ = send_in_flight_ = false;
   pending_send_ = {};
@@ -104,28 +132,53 @@ void SmtpProbe::OnConnect(int32_t res) {
   }
   record_->state = PortState::kOpen;
   record_->connect_ms = uint32_t((loop_->now_ns() - start_ns_) / kMs);
-  if (logical_port_ == 465) {
-    // Implicit TLS comes with the TLS probe: for now 465 is checked for reachability only.
-    record_->outcome = ProbeOutcome::kOk;
-    Finish();
+  session_.emplace(&config_->session, record_.get());
+  if (config_->ImplicitTls(logical_port_)) {
+    if (tls_context_ == nullptr) {
+      // Without TLS the port is checked for reachability only.
+      record_->outcome = ProbeOutcome::kOk;
+      Finish();
+      return;
+    }
+    Apply(session_->StartImplicitTls());
     return;
   }
-  session_.emplace(&config_->session, record_.get());
   session_->Start();
   ArmPhaseDeadline(config_->banner_timeout_ms);
+  StartRecv();
+}
+
+void SmtpProbe::StartRecv() {
+  if (recv_in_flight_) return;
   recv_in_flight_ = true;
-  loop_->Recv(slot_, fd_, buf_.data(), buf_.size());
+  if (tls_) {
+    loop_->Recv(slot_, fd_, tls_->buf.get(), kTlsReadBuffer);
+  } else {
+    loop_->Recv(slot_, fd_, buf_.data(), buf_.size());
+  }
 }
 
 void SmtpProbe::OnRecv(int32_t res) {
   if (finished_) return;
   if (res > 0) {
-    Apply(session_->OnData(std::string_view(buf_.data(), size_t(res))));
+    if (tls_) {
+      OnTlsBytes(std::string_view(tls_->buf.get(), size_t(res)));
+    } else {
+      Apply(session_->OnData(std::string_view(buf_.data(), size_t(res))));
+    }
   } else if (res == 0) {
+    if (tls_ && !tls_->client->handshake_done()) {
+      HandshakeFailed("connection closed during the handshake", false);
+      return;
+    }
     Apply(session_->OnPeerClosed(false));
   } else if (res == -ECANCELED) {
     return;  // our own deadline cancelled it; OnTimer already decided
   } else {
+    if (tls_ && !tls_->client->handshake_done()) {
+      HandshakeFailed("connection reset during the handshake", false);
+      return;
+    }
     if (res != -ECONNRESET) record_->error = strerror(-res);
     Apply(session_->OnPeerClosed(true));
   }
@@ -141,6 +194,8 @@ void SmtpProbe::OnSend(int32_t res) {
   if (!pending_send_.empty()) {
     send_in_flight_ = true;
     loop_->Send(slot_, fd_, pending_send_.data(), pending_send_.size());
+  } else if (tls_) {
+    FlushTls();  // what the handshake or the session produced meanwhile
   }
 }
 
@@ -149,18 +204,119 @@ void SmtpProbe::Apply(SmtpSession::Next next) {
     Finish();
     return;
   }
+  if (next.start_tls) {
+    BeginTls();
+    return;
+  }
   if (!next.send.empty()) {
-    // The session writes only after a complete reply, so nothing is still being sent.
-    pending_send_ = next.send;
-    send_in_flight_ = true;
-    loop_->Send(slot_, fd_, pending_send_.data(), pending_send_.size());
+    if (tls_) {
+      if (!tls_->client->Write(next.send)) {
+        record_->error = std::string(tls_->client->error());
+        Apply(session_->OnPeerClosed(true));
+        return;
+      }
+      FlushTls();
+    } else {
+      // The session writes only after a complete reply, so nothing is still being sent.
+      pending_send_ = next.send;
+      send_in_flight_ = true;
+      loop_->Send(slot_, fd_, pending_send_.data(), pending_send_.size());
+    }
     ArmPhaseDeadline(session_->phase() == SmtpSession::Phase::kQuit ? config_->quit_timeout_ms
                                                                     : config_->command_timeout_ms);
   }
-  if (!recv_in_flight_) {
-    recv_in_flight_ = true;
-    loop_->Recv(slot_, fd_, buf_.data(), buf_.size());
+  StartRecv();
+}
+
+void SmtpProbe::BeginTls() {
+  // TLS starts right after connect or from a completed read whose bytes the session spent (or
+  // dropped, for STARTTLS injection): no read is in flight into the plaintext buffer.
+  MXRAY_CHECK(!recv_in_flight_);
+  tls_ = std::make_unique<TlsState>();
+  tls_->client = tls::TlsClient::Create(tls_context_, server_name_);
+  tls_->start_ns = loop_->now_ns();
+  if (tls_->client == nullptr) {
+    HandshakeFailed("cannot create a TLS connection", false);
+    return;
   }
+  ArmPhaseDeadline(config_->tls_timeout_ms);
+  tls::TlsClient::Step step = tls_->client->Handshake();  // the ClientHello
+  FlushTls();
+  if (step == tls::TlsClient::Step::kFailed) {
+    HandshakeFailed(tls_->client->error(), false);
+    return;
+  }
+  StartRecv();
+}
+
+void SmtpProbe::FlushTls() {
+  tls_->client->TakeOutput(&tls_->queued);
+  if (send_in_flight_ || tls_->queued.empty()) return;
+  tls_->sending.swap(tls_->queued);
+  tls_->queued.clear();
+  pending_send_ = tls_->sending;
+  send_in_flight_ = true;
+  loop_->Send(slot_, fd_, pending_send_.data(), pending_send_.size());
+}
+
+void SmtpProbe::OnTlsBytes(std::string_view ciphertext) {
+  TlsState& t = *tls_;
+  t.client->Feed(ciphertext);
+  if (!t.client->handshake_done()) {
+    if (t.early.size() < kEarlyBytesKept) {
+      t.early.append(ciphertext.substr(0, kEarlyBytesKept - t.early.size()));
+    }
+    tls::TlsClient::Step step = t.client->Handshake();
+    FlushTls();
+    if (step == tls::TlsClient::Step::kFailed) {
+      HandshakeFailed(t.client->error(), false);
+      return;
+    }
+    if (step != tls::TlsClient::Step::kDone) {
+      StartRecv();
+      return;
+    }
+    RecordHandshake({});
+    t.early.clear();
+    t.early.shrink_to_fit();
+    SmtpSession::Next next = session_->OnTlsEstablished();
+    if (next.send.empty() && !next.done) ArmPhaseDeadline(config_->banner_timeout_ms);
+    Apply(next);
+    if (finished_) return;
+  }
+  // Records after the handshake: whatever decrypts goes to the session.
+  t.plaintext.clear();
+  tls::TlsClient::Step step = t.client->Read(&t.plaintext);
+  if (!t.plaintext.empty()) {
+    Apply(session_->OnData(t.plaintext));
+    if (finished_) return;
+  }
+  if (step == tls::TlsClient::Step::kClosed) {
+    Apply(session_->OnPeerClosed(false));
+  } else if (step == tls::TlsClient::Step::kFailed) {
+    record_->error = std::string(t.client->error());
+    Apply(session_->OnPeerClosed(true));
+  } else {
+    StartRecv();
+  }
+}
+
+void SmtpProbe::RecordHandshake(std::string_view error) {
+  auto facts = std::make_unique<tls::TlsFacts>();
+  if (error.empty()) {
+    *facts = tls_->client->Facts(static_cast<int64_t>(time(nullptr)), config_->tls_chain);
+  } else {
+    facts->sni = server_name_;
+    facts->error.assign(error);
+  }
+  facts->handshake_ms = uint32_t((loop_->now_ns() - tls_->start_ns) / kMs);
+  record_->tls = std::move(facts);
+}
+
+void SmtpProbe::HandshakeFailed(std::string_view error, bool timed_out) {
+  RecordHandshake(error);
+  std::string_view early = tls_ ? std::string_view(tls_->early) : std::string_view();
+  Apply(session_->OnTlsFailed(early, timed_out));
 }
 
 void SmtpProbe::ArmPhaseDeadline(uint32_t ms) {
@@ -172,6 +328,10 @@ void SmtpProbe::ArmPhaseDeadline(uint32_t ms) {
 void SmtpProbe::OnTimer(uint64_t) {
   timer_ = io::TimerId{};
   if (finished_) return;
+  if (tls_ && !tls_->client->handshake_done()) {
+    HandshakeFailed("timeout", true);
+    return;
+  }
   Apply(session_->OnTimeout());
 }
 
@@ -188,7 +348,12 @@ void SmtpProbe::Finish() {
   // The session (and the command bytes a cancelled send may still point at) lives until the
   // probe is started again, which the loop allows only once the kernel is done with it.
   PortRecordPtr result = std::move(record_);
-  loop_->Release(slot_, [this] { owner_->OnProbeReusable(this); });
+  // Nothing TLS-sized outlives the conversation: the facts are in the record.
+  if (tls_) tls_->client.reset();
+  loop_->Release(slot_, [this] {
+    tls_.reset();  // the kernel no longer reads or writes its buffers
+    owner_->OnProbeReusable(this);
+  });
   owner_->OnProbeDone(this, std::move(result));
 }
 

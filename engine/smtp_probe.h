@@ -11,12 +11,14 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "engine/audit_config.h"
 #include "engine/port_record.h"
 #include "engine/smtp_session.h"
 #include "io/event_loop.h"
 #include "io/ip_address.h"
+#include "tls/client_context.h"
 
 namespace mxray::engine {
 
@@ -31,10 +33,13 @@ class SmtpProbe : public io::IoHandler, public io::TimerHandler {
     virtual void OnProbeReusable(SmtpProbe* probe) = 0;
   };
 
-  SmtpProbe(io::EventLoop* loop, const ProbeConfig* config, Owner* owner)
-      : loop_(loop), config_(config), owner_(owner) {}
+  // `tls` is the run's shared client context (null: no TLS, 465 is checked for reachability).
+  SmtpProbe(io::EventLoop* loop, const ProbeConfig* config, const tls::ClientContext* tls,
+            Owner* owner);
+  ~SmtpProbe() override;
 
-  void Start(const io::IpAddress& ip, uint16_t logical_port);
+  // `server_name` is the MX name that asked for the endpoint first: the TLS SNI.
+  void Start(const io::IpAddress& ip, uint16_t logical_port, std::string_view server_name);
   const io::IpAddress& ip() const { return ip_; }
   uint16_t port() const { return logical_port_; }
 
@@ -47,10 +52,18 @@ class SmtpProbe : public io::IoHandler, public io::TimerHandler {
   void OnSend(int32_t res);
   void Apply(SmtpSession::Next next);
   void ArmPhaseDeadline(uint32_t ms);
+  void StartRecv();
   void Finish();
+  // TLS: the handshake and records over the same socket, the session seeing only plaintext.
+  void BeginTls();
+  void OnTlsBytes(std::string_view ciphertext);
+  void FlushTls();
+  void RecordHandshake(std::string_view error);
+  void HandshakeFailed(std::string_view error, bool timed_out);
 
   io::EventLoop* loop_;
   const ProbeConfig* config_;
+  const tls::ClientContext* tls_context_;
   Owner* owner_;
 
   io::IpAddress ip_;
@@ -70,6 +83,11 @@ class SmtpProbe : public io::IoHandler, public io::TimerHandler {
   bool finished_ = false;
   // Replies are small; a longer one just takes more reads. Part of the per-probe memory budget.
   std::array<char, 512> buf_;
+  // TLS state, allocated when the handshake starts and freed when the probe finishes: a
+  // plaintext probe pays for none of it.
+  struct TlsState;
+  std::unique_ptr<TlsState> tls_;
+  std::string server_name_;
 };
 
 }  // namespace mxray::engine

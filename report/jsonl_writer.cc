@@ -77,8 +77,10 @@ void WriteAddress(const AddressRecord& address, SafeJsonWriter* w) {
   if (!address.ports.empty()) {
     w->KeyLiteral("ports");
     w->StartArray();
-    for (const engine::PortRecordPtr& p : address.ports) {
-      if (p) WritePort(*p, w);
+    for (size_t i = 0; i < address.ports.size(); ++i) {
+      const engine::CertificateVerdict* verdict =
+          i < address.verdicts.size() ? &address.verdicts[i] : nullptr;
+      if (address.ports[i]) WritePort(*address.ports[i], verdict, w);
     }
     w->EndArray();
   }
@@ -111,6 +113,35 @@ void WriteExchange(const ExchangeRecord& exchange, SafeJsonWriter* w) {
   for (const AddressRecord& address : exchange.addresses) WriteAddress(address, w);
   w->EndArray();
   w->EndObject();
+}
+
+// Always present (possibly empty), so that `.findings[]` works on every line.
+void WriteFindings(const DomainRecord& record, SafeJsonWriter* w) {
+  w->KeyLiteral("findings");
+  w->StartArray();
+  for (const engine::Finding& f : record.findings) {
+    w->StartObject();
+    w->KeyLiteral("id");
+    w->PlainString(f.id);
+    w->KeyLiteral("severity");
+    w->PlainString(f.severity);
+    w->KeyLiteral("where");
+    w->StartObject();
+    if (f.exchange < record.mx.size()) {
+      const ExchangeRecord& exchange = record.mx[f.exchange];
+      w->KeyLiteral("exchange");
+      WriteHostName(exchange.exchange, w);
+      if (f.address < exchange.addresses.size()) {
+        w->KeyLiteral("address");
+        WriteIp(exchange.addresses[f.address].ip, w);
+      }
+    }
+    w->KeyLiteral("port");
+    w->Uint(f.port);
+    w->EndObject();
+    w->EndObject();
+  }
+  w->EndArray();
 }
 
 void WriteDomain(const DomainRecord& record, SafeJsonWriter* w) {
@@ -153,6 +184,7 @@ void WriteDomain(const DomainRecord& record, SafeJsonWriter* w) {
   w->StartArray();
   for (const ExchangeRecord& exchange : record.mx) WriteExchange(exchange, w);
   w->EndArray();
+  WriteFindings(record, w);
   w->KeyLiteral("elapsed_ms");
   w->Uint64(record.elapsed_ms);
   w->EndObject();

@@ -3,12 +3,15 @@
 #ifndef MXRAY_REPORT_PORT_JSON_H_
 #define MXRAY_REPORT_PORT_JSON_H_
 
+#include "engine/domain_record.h"
 #include "engine/port_record.h"
 #include "report/safe_json_writer.h"
 
 namespace mxray::report {
 
-void WritePort(const engine::PortRecord& port, SafeJsonWriter* w);
+// `verdict` judges the certificate for the exchange this port is written under (null: none).
+void WritePort(const engine::PortRecord& port, const engine::CertificateVerdict* verdict,
+               SafeJsonWriter* w);
 
 }  // namespace mxray::report
 

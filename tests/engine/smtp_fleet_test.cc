@@ -44,23 +44,54 @@ void ProbeFleet(const fleet::Fleet& f, AuditConfig& c) {
   p.command_timeout_ms = 1000;
   p.quit_timeout_ms = 500;
   p.endpoint_timeout_ms = 4000;
+  p.tls_timeout_ms = 1000;
+  p.ca_file = f.ca_file();  // the fleet's test root is the only trusted one
   p.session.ehlo_name = "probe.mxray.test";
 }
 
-void ExpectPortMatches(const PortRecord& got, const fleet::ExpectedPort& want) {
+void ExpectPortMatches(const PortRecord& got, const CertificateVerdict* verdict,
+                       const fleet::ExpectedPort& want) {
   SCOPED_TRACE("port " + std::to_string(want.port));
   EXPECT_EQ(got.port, want.port);
   EXPECT_EQ(PortStateName(got.state), want.state);
-  EXPECT_EQ(ProbeOutcomeName(got.outcome), want.outcome) << got.error;
+  EXPECT_EQ(ProbeOutcomeName(got.outcome), want.outcome)
+      << got.error << (got.tls ? " tls: " + got.tls->error : "");
   if (want.banner_code >= 0) {
     ASSERT_TRUE(got.banner.has_value());
     EXPECT_EQ(got.banner->code, want.banner_code);
   }
-  if (want.outcome == "ok" && want.port != 465) {
+  // The plaintext EHLO, whatever came after it.
+  if (want.starttls || !want.auth.empty() || want.size) {
     ASSERT_TRUE(got.capabilities.has_value());
     EXPECT_EQ(got.capabilities->starttls, want.starttls);
     EXPECT_EQ(got.capabilities->auth, want.auth);
     EXPECT_EQ(got.capabilities->size, want.size);
+  }
+  if (want.starttls_code >= 0) {
+    ASSERT_TRUE(got.starttls.has_value());
+    EXPECT_EQ(got.starttls->code, want.starttls_code);
+  } else {
+    EXPECT_FALSE(got.starttls.has_value());
+  }
+  EXPECT_EQ(!got.injected.empty(), want.injected) << got.injected;
+  if (want.tls_version.empty()) {
+    EXPECT_TRUE(got.tls == nullptr || !got.tls->error.empty());
+  } else {
+    ASSERT_NE(got.tls, nullptr);
+    EXPECT_EQ(got.tls->error, "");
+    EXPECT_EQ(got.tls->version, want.tls_version);
+    EXPECT_FALSE(got.tls->cipher.empty());
+    EXPECT_EQ(got.tls->leaf.key_type, want.key_type);
+    EXPECT_EQ(got.tls->leaf.key_bits, want.key_bits);
+    ASSERT_NE(verdict, nullptr);
+    EXPECT_TRUE(verdict->judged);
+    EXPECT_EQ(verdict->status, want.verify_status);
+  }
+  EXPECT_EQ(got.ehlo_tls.has_value() && got.ehlo_tls->code == 250, want.ehlo_tls);
+  if (want.ehlo_tls) {
+    ASSERT_TRUE(got.capabilities_tls.has_value());
+    EXPECT_EQ(got.capabilities_tls->auth, want.auth_after_tls);
+    EXPECT_FALSE(got.capabilities_tls->starttls);
   }
 }
 
@@ -89,7 +120,8 @@ TEST(SmtpFleetTest, EveryServerBehaviourYieldsItsDocumentedOutcome) {
         ASSERT_EQ(ga.ports.size(), we.ports[a].size());
         for (size_t p = 0; p < we.ports[a].size(); ++p) {
           ASSERT_NE(ga.ports[p], nullptr);
-          ExpectPortMatches(*ga.ports[p], we.ports[a][p]);
+          ExpectPortMatches(*ga.ports[p], p < ga.verdicts.size() ? &ga.verdicts[p] : nullptr,
+                            we.ports[a][p]);
           outcomes_seen.insert(std::string(ProbeOutcomeName(ga.ports[p]->outcome)));
           ++ports_checked;
         }
@@ -99,10 +131,12 @@ TEST(SmtpFleetTest, EveryServerBehaviourYieldsItsDocumentedOutcome) {
   EXPECT_GT(ports_checked, 0u);
   // Every outcome the fleet can provoke was provoked at least once.
   EXPECT_THAT(outcomes_seen,
-              testing::IsSupersetOf({"ok", "connect_refused", "connect_timeout", "banner_timeout",
-                                     "banner_rejected", "rate_limited", "ehlo_rejected",
-                                     "command_timeout", "protocol_error", "line_too_long",
-                                     "reply_too_large", "connection_reset", "closed_early"}));
+              testing::IsSupersetOf(
+                  {"ok", "connect_refused", "connect_timeout", "banner_timeout", "banner_rejected",
+                   "rate_limited", "ehlo_rejected", "command_timeout", "protocol_error",
+                   "line_too_long", "reply_too_large", "connection_reset", "closed_early",
+                   "starttls_not_offered", "starttls_rejected", "tls_handshake_failed",
+                   "tls_timeout", "starttls_injection", "plaintext_on_tls_port"}));
 }
 
 TEST(SmtpFleetTest, EachEndpointIsConnectedOncePolitelyAndDescriptorsComeBack) {

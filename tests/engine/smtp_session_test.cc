@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ using testing::ElementsAre;
 
 // Server lines are delivered in one chunk each, or split at `split` (every position is tried).
 enum class End { kNone, kClose, kReset, kTimeout };
+// How the TLS handshake ends when the session asks for one (the driver's business: here a script).
+enum class Tls { kOk, kFail, kTimeout, kClose };
 struct Case {
   std::string name;
   std::vector<std::string> server;  // one chunk per step; the client answers in between
@@ -24,6 +27,10 @@ struct Case {
   // Early bytes can only be told apart when they arrive with the reply they follow: a split
   // between them looks exactly like a server answering the next command.
   bool splittable = true;
+  StarttlsMode mode = StarttlsMode::kNever;
+  Tls tls = Tls::kOk;
+  bool implicit = false;     // port 465: the handshake comes first
+  std::string tls_received;  // what the server sent during a failed handshake
 };
 
 struct Played {
@@ -32,16 +39,39 @@ struct Played {
   bool done = false;
 };
 
+const std::string kTlsMark = "<tls handshake>";
+
 Played Play(const Case& c, size_t split) {
   SmtpSessionOptions options;
   options.ehlo_name = "probe.example.test";
+  options.starttls = c.mode;
   Played run;
   SmtpSession session(&options, &run.record);
-  session.Start();
-  auto apply = [&](SmtpSession::Next n) {
+  std::function<void(SmtpSession::Next)> apply = [&](SmtpSession::Next n) {
     if (!n.send.empty()) run.sent.emplace_back(n.send);
     if (n.done) run.done = true;
+    if (!n.start_tls) return;
+    run.sent.push_back(kTlsMark);
+    switch (c.tls) {
+      case Tls::kOk:
+        apply(session.OnTlsEstablished());
+        break;
+      case Tls::kFail:
+        apply(session.OnTlsFailed(c.tls_received, false));
+        break;
+      case Tls::kTimeout:
+        apply(session.OnTlsFailed(c.tls_received, true));
+        break;
+      case Tls::kClose:
+        apply(session.OnPeerClosed(false));
+        break;
+    }
   };
+  if (c.implicit) {
+    apply(session.StartImplicitTls());
+  } else {
+    session.Start();
+  }
   for (const std::string& chunk : c.server) {
     if (run.done) break;
     size_t cut = std::min(split, chunk.size());
@@ -69,6 +99,7 @@ Played Play(const Case& c, size_t split) {
 const std::string kEhlo = "EHLO probe.example.test\r\n";
 const std::string kHelo = "HELO probe.example.test\r\n";
 const std::string kQuit = "QUIT\r\n";
+const std::string kStarttls = "STARTTLS\r\n";
 
 std::vector<Case> Cases() {
   return {
@@ -135,6 +166,154 @@ std::vector<Case> Cases() {
        {kQuit},
        /*splittable=*/false},
       {"banner_code_250", {"250 hello?\r\n"}, End::kClose, ProbeOutcome::kProtocolError, {kQuit}},
+      // STARTTLS (RFC 3207) and implicit TLS (RFC 8314).
+      {"starttls",
+       {"220 mx\r\n", "250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN\r\n", "220 2.0.0 go ahead\r\n",
+        "250-mx\r\n250 AUTH PLAIN LOGIN\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kOk,
+       {kEhlo, kStarttls, kTlsMark, kEhlo, kQuit},
+       true,
+       StarttlsMode::kAuto},
+      {"starttls_not_offered",
+       {"220 mx\r\n", "250-mx\r\n250 AUTH PLAIN\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kStarttlsNotOffered,
+       {kEhlo, kQuit},
+       true,
+       StarttlsMode::kAuto},
+      {"starttls_never",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kOk,
+       {kEhlo, kQuit},
+       true,
+       StarttlsMode::kNever},
+      {"starttls_always_unadvertised",
+       {"220 mx\r\n", "250 mx\r\n", "220 ready\r\n", "250 mx\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kOk,
+       {kEhlo, kStarttls, kTlsMark, kEhlo, kQuit},
+       true,
+       StarttlsMode::kAlways},
+      {"starttls_454",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n", "454 4.7.0 TLS not available\r\n",
+        "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kStarttlsRejected,
+       {kEhlo, kStarttls, kQuit},
+       true,
+       StarttlsMode::kAuto},
+      {"starttls_502",
+       {"220 mx\r\n", "250 mx\r\n", "502 5.5.1 unknown command\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kStarttlsRejected,
+       {kEhlo, kStarttls, kQuit},
+       true,
+       StarttlsMode::kAlways},
+      {"starttls_421",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n", "421 4.7.0 later\r\n"},
+       End::kClose,
+       ProbeOutcome::kRateLimited,
+       {kEhlo, kStarttls, kQuit},
+       true,
+       StarttlsMode::kAuto},
+      {"starttls_unanswered",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n"},
+       End::kTimeout,
+       ProbeOutcome::kCommandTimeout,
+       {kEhlo, kStarttls},
+       true,
+       StarttlsMode::kAuto},
+      {"starttls_injection",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n", "220 go ahead\r\n250 injected\r\n",
+        "250 mx\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kStarttlsInjection,
+       {kEhlo, kStarttls, kTlsMark, kEhlo, kQuit},
+       /*splittable=*/false,
+       StarttlsMode::kAuto},
+      {"tls_handshake_failed",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n", "220 go ahead\r\n"},
+       End::kNone,
+       ProbeOutcome::kTlsHandshakeFailed,
+       {kEhlo, kStarttls, kTlsMark},
+       true,
+       StarttlsMode::kAuto,
+       Tls::kFail,
+       false,
+       "garbage"},
+      {"tls_timeout",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n", "220 go ahead\r\n"},
+       End::kNone,
+       ProbeOutcome::kTlsTimeout,
+       {kEhlo, kStarttls, kTlsMark},
+       true,
+       StarttlsMode::kAuto,
+       Tls::kTimeout},
+      {"tls_closed",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n", "220 go ahead\r\n"},
+       End::kNone,
+       ProbeOutcome::kTlsHandshakeFailed,
+       {kEhlo, kStarttls, kTlsMark},
+       true,
+       StarttlsMode::kAuto,
+       Tls::kClose},
+      {"starttls_ehlo_rejected_inside_tls",
+       {"220 mx\r\n", "250-mx\r\n250 STARTTLS\r\n", "220 go ahead\r\n", "421 4.7.0 bye\r\n"},
+       End::kClose,
+       ProbeOutcome::kRateLimited,
+       {kEhlo, kStarttls, kTlsMark, kEhlo, kQuit},
+       true,
+       StarttlsMode::kAuto},
+      {"implicit_tls",
+       {"220 mx ESMTP\r\n", "250-mx\r\n250 AUTH PLAIN\r\n", "221 bye\r\n"},
+       End::kNone,
+       ProbeOutcome::kOk,
+       {kTlsMark, kEhlo, kQuit},
+       true,
+       StarttlsMode::kAuto,
+       Tls::kOk,
+       /*implicit=*/true},
+      {"implicit_plaintext",
+       {},
+       End::kNone,
+       ProbeOutcome::kPlaintextOnTlsPort,
+       {kTlsMark},
+       true,
+       StarttlsMode::kAuto,
+       Tls::kFail,
+       true,
+       "220 mx ESMTP Postfix\r\n"},
+      {"implicit_plaintext_partial_at_timeout",
+       {},
+       End::kNone,
+       ProbeOutcome::kPlaintextOnTlsPort,
+       {kTlsMark},
+       true,
+       StarttlsMode::kAuto,
+       Tls::kTimeout,
+       true,
+       "220-mx dri"},
+      {"implicit_garbage",
+       {},
+       End::kNone,
+       ProbeOutcome::kTlsHandshakeFailed,
+       {kTlsMark},
+       true,
+       StarttlsMode::kAuto,
+       Tls::kFail,
+       true,
+       "HTTP/1.1 400 Bad Request\r\n"},
+      {"implicit_silent",
+       {},
+       End::kNone,
+       ProbeOutcome::kTlsTimeout,
+       {kTlsMark},
+       true,
+       StarttlsMode::kAuto,
+       Tls::kTimeout,
+       true},
   };
 }
 
@@ -171,6 +350,7 @@ TEST(SmtpSessionTest, NeverSpeaksBeforeTheCompleteGreeting) {
 
 TEST(SmtpSessionTest, RecordsBannerEhloAndCapabilities) {
   SmtpSessionOptions options;
+  options.starttls = StarttlsMode::kNever;
   PortRecord record;
   SmtpSession s(&options, &record);
   s.Start();
@@ -216,6 +396,95 @@ TEST(SmtpSessionTest, ExtraBytesAfterAGoodEhloAreAProtocolError) {
   SmtpSession::Next n = s.OnData("250 mx\r\n250 again\r\n");
   EXPECT_EQ(n.send, "QUIT\r\n");
   EXPECT_EQ(record.outcome, ProbeOutcome::kProtocolError);
+}
+
+TEST(SmtpSessionTest, StarttlsRecordsBothEhloRepliesAndTheStarttlsReply) {
+  SmtpSessionOptions options;
+  PortRecord record;
+  SmtpSession s(&options, &record);
+  s.Start();
+  s.OnData("220 mx.example.test ESMTP\r\n");
+  EXPECT_EQ(s.OnData("250-mx\r\n250-STARTTLS\r\n250 AUTH PLAIN LOGIN\r\n").send, "STARTTLS\r\n");
+  SmtpSession::Next n = s.OnData("220 2.0.0 Ready to start TLS\r\n");
+  EXPECT_TRUE(n.start_tls);
+  EXPECT_TRUE(n.send.empty());
+  ASSERT_TRUE(record.starttls.has_value());
+  EXPECT_EQ(record.starttls->code, 220);
+  EXPECT_EQ(s.OnTlsEstablished().send, "EHLO localhost\r\n");
+  EXPECT_TRUE(s.in_tls());
+  EXPECT_EQ(s.OnData("250-mx\r\n250 AUTH PLAIN LOGIN XOAUTH2\r\n").send, "QUIT\r\n");
+  ASSERT_TRUE(record.capabilities.has_value());
+  ASSERT_TRUE(record.capabilities_tls.has_value());
+  EXPECT_THAT(record.capabilities->auth, ElementsAre("PLAIN", "LOGIN"));  // before TLS, kept
+  EXPECT_THAT(record.capabilities_tls->auth, ElementsAre("PLAIN", "LOGIN", "XOAUTH2"));
+  EXPECT_FALSE(record.capabilities_tls->starttls);
+  ASSERT_TRUE(record.ehlo_tls.has_value());
+  EXPECT_EQ(record.ehlo_tls->code, 250);
+  EXPECT_EQ(record.outcome, ProbeOutcome::kOk);
+  EXPECT_TRUE(record.injected.empty());
+}
+
+TEST(SmtpSessionTest, BytesAfterTheStarttls220AreDroppedAndRecorded) {
+  SmtpSessionOptions options;
+  PortRecord record;
+  SmtpSession s(&options, &record);
+  s.Start();
+  s.OnData("220 mx\r\n");
+  s.OnData("250-mx\r\n250 STARTTLS\r\n");
+  SmtpSession::Next n = s.OnData("220 go ahead\r\n250-PIPELINING\r\n250 AUTH PLAIN\r\n");
+  EXPECT_TRUE(n.start_tls);
+  EXPECT_EQ(record.injected, "250-PIPELINING\r\n250 AUTH PLAIN\r\n");
+  // The injected EHLO reply is never taken for the one inside TLS.
+  EXPECT_EQ(s.OnTlsEstablished().send, "EHLO localhost\r\n");
+  EXPECT_FALSE(record.ehlo_tls.has_value());
+  EXPECT_EQ(s.OnData("250 mx\r\n").send, "QUIT\r\n");
+  ASSERT_TRUE(record.capabilities_tls.has_value());
+  EXPECT_TRUE(record.capabilities_tls->auth.empty());
+  EXPECT_EQ(record.outcome, ProbeOutcome::kStarttlsInjection);
+}
+
+TEST(SmtpSessionTest, StarttlsRejectionKeepsTheReply) {
+  SmtpSessionOptions options;
+  PortRecord record;
+  SmtpSession s(&options, &record);
+  s.Start();
+  s.OnData("220 mx\r\n");
+  s.OnData("250-mx\r\n250 STARTTLS\r\n");
+  EXPECT_EQ(s.OnData("454 4.7.0 TLS not available due to local problem\r\n").send, "QUIT\r\n");
+  ASSERT_TRUE(record.starttls.has_value());
+  EXPECT_EQ(record.starttls->code, 454);
+  EXPECT_EQ(record.starttls->enhanced_status, "4.7.0");
+  EXPECT_EQ(record.outcome, ProbeOutcome::kStarttlsRejected);
+}
+
+TEST(SmtpSessionTest, PlaintextGreetingOnAnImplicitTlsPortIsRecordedAsTheBanner) {
+  SmtpSessionOptions options;
+  PortRecord record;
+  SmtpSession s(&options, &record);
+  EXPECT_TRUE(s.StartImplicitTls().start_tls);
+  EXPECT_TRUE(s.OnTlsFailed("220 mx.example.test ESMTP Postfix\r\n", false).done);
+  EXPECT_EQ(record.outcome, ProbeOutcome::kPlaintextOnTlsPort);
+  ASSERT_TRUE(record.banner.has_value());
+  EXPECT_EQ(record.banner->code, 220);
+  EXPECT_THAT(record.banner->lines, ElementsAre("mx.example.test ESMTP Postfix"));
+}
+
+TEST(SmtpSessionTest, ImplicitTlsReadsTheGreetingInsideTls) {
+  SmtpSessionOptions options;
+  PortRecord record;
+  SmtpSession s(&options, &record);
+  s.StartImplicitTls();
+  SmtpSession::Next n = s.OnTlsEstablished();
+  EXPECT_TRUE(n.send.empty());  // never speak before the greeting, inside TLS too
+  EXPECT_FALSE(n.done);
+  EXPECT_EQ(s.OnData("220 mx ESMTP\r\n").send, "EHLO localhost\r\n");
+  EXPECT_EQ(s.OnData("250-mx\r\n250 AUTH PLAIN\r\n").send, "QUIT\r\n");
+  EXPECT_TRUE(record.banner.has_value());
+  EXPECT_FALSE(record.ehlo.has_value());
+  EXPECT_FALSE(record.capabilities.has_value());
+  ASSERT_TRUE(record.capabilities_tls.has_value());
+  EXPECT_THAT(record.capabilities_tls->auth, ElementsAre("PLAIN"));
+  EXPECT_EQ(record.outcome, ProbeOutcome::kOk);
 }
 
 TEST(SmtpSessionTest, EndlessLineIsLineTooLong) {

@@ -128,14 +128,14 @@ TEST_F(JsonlWriterTest, OkRecordMatchesDocumentedLayout) {
             R"({"domain":"example.test","input":"Example.TEST.","status":"ok","mx_source":"mx",)"
             R"("dns":{"mx":"ok"},"mx":[{"preference":10,"exchange":"mx1.example.test",)"
             R"("status":"ok","dns":{"a":"ok","aaaa":"nodata"},)"
-            R"("addresses":[{"ip":"127.1.0.1"},{"ip":"::1"}]}],"elapsed_ms":3})"
+            R"("addresses":[{"ip":"127.1.0.1"},{"ip":"::1"}]}],"findings":[],"elapsed_ms":3})"
             "\n");
 }
 
 TEST_F(JsonlWriterTest, InvalidInputHasNullDomainErrorAndNoLookups) {
   EXPECT_EQ(FormatChecked(InvalidRecord("foo..bar")),
             R"({"domain":null,"input":"foo..bar","status":"invalid_input","error":"empty_label",)"
-            R"("mx_source":"none","dns":{},"mx":[],"elapsed_ms":0})"
+            R"("mx_source":"none","dns":{},"mx":[],"findings":[],"elapsed_ms":0})"
             "\n");
 }
 
@@ -153,9 +153,10 @@ TEST_F(JsonlWriterTest, NullMxListsNoHosts) {
   r.mx_source = MxSource::kNullMx;
   r.mx_status = DnsStatus::kOk;
   r.elapsed_ms = 1;
-  EXPECT_EQ(FormatChecked(r), R"({"domain":"nomail.test","input":"nomail.test","status":"null_mx",)"
-                              R"("mx_source":"null_mx","dns":{"mx":"ok"},"mx":[],"elapsed_ms":1})"
-                              "\n");
+  EXPECT_EQ(FormatChecked(r),
+            R"({"domain":"nomail.test","input":"nomail.test","status":"null_mx",)"
+            R"("mx_source":"null_mx","dns":{"mx":"ok"},"mx":[],"findings":[],"elapsed_ms":1})"
+            "\n");
 }
 
 TEST_F(JsonlWriterTest, ImplicitMxIsTheDomainWithPreferenceZero) {
@@ -174,7 +175,7 @@ TEST_F(JsonlWriterTest, ImplicitMxIsTheDomainWithPreferenceZero) {
       R"({"domain":"bare.test","input":"bare.test","status":"ok","mx_source":"implicit",)"
       R"("dns":{"mx":"nodata"},"mx":[{"preference":0,"exchange":"bare.test","status":"ok",)"
       R"("dns":{"a":"ok","aaaa":"ok"},"addresses":[{"ip":"192.0.2.1"},{"ip":"2001:db8::1"}]}],)"
-      R"("elapsed_ms":12})"
+      R"("findings":[],"elapsed_ms":12})"
       "\n");
 }
 
@@ -190,7 +191,7 @@ TEST_F(JsonlWriterTest, CnameAndTruncationFlagsAppearOnlyWhenSet) {
             R"("mx":[{"preference":10,"exchange":"mx1.example.test","status":"ok",)"
             R"("cname":["a.example.test","b.example.test"],"dns":{"a":"ok","aaaa":"nodata"},)"
             R"("addresses_truncated":true,"addresses":[{"ip":"127.1.0.1"},{"ip":"::1"}]}],)"
-            R"("elapsed_ms":3})"
+            R"("findings":[],"elapsed_ms":3})"
             "\n");
 }
 
@@ -360,6 +361,92 @@ TEST_F(JsonlWriterTest, RandomBytesRoundTripOrAreRepaired) {
     }
   }
   EXPECT_GT(valid_inputs, 100);  // the generator exercises both paths
+}
+
+}  // namespace
+}  // namespace mxray::report
+
+namespace mxray::report {
+namespace {
+
+std::shared_ptr<engine::PortRecord> TlsPort() {
+  auto p = std::make_shared<engine::PortRecord>();
+  p->port = 25;
+  p->state = engine::PortState::kOpen;
+  p->connect_ms = 1;
+  p->outcome = engine::ProbeOutcome::kStarttlsInjection;
+  p->banner = engine::SmtpReply{.code = 220, .lines = {"mx1.example.test ESMTP"}};
+  p->ehlo = engine::SmtpReply{.code = 250, .lines = {"mx1.example.test", "STARTTLS", "AUTH PLAIN"}};
+  p->capabilities = engine::EhloCapabilities{.starttls = true, .auth = {"PLAIN"}};
+  p->starttls = engine::SmtpReply{.code = 220, .lines = {"go ahead"}};
+  p->injected = "250 injected\r\n";
+  auto t = std::make_unique<tls::TlsFacts>();
+  t->sni = "mx1.example.test";
+  t->version = "TLSv1";
+  t->cipher = "TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA";
+  t->group = "X25519";
+  t->handshake_ms = 2;
+  t->has_certificate = true;
+  t->leaf.subject = "CN=mx1.example.test";
+  t->leaf.issuer = "CN=Test CA";
+  t->leaf.serial = "0a1b";
+  t->leaf.san_dns = {"mx1.example.test"};
+  t->leaf.not_before = 1700000000;
+  t->leaf.not_after = 1800000000;
+  t->leaf.days_left = -3;
+  t->leaf.key_type = "RSA";
+  t->leaf.key_bits = 2048;
+  t->leaf.signature_algorithm = "sha256WithRSAEncryption";
+  t->leaf.sha256 = std::string(64, 'a');
+  t->intermediates.push_back({.subject = "CN=Test CA", .issuer = "CN=Test Root"});
+  t->verify.trusted = true;
+  t->verify.expired = true;
+  p->tls = std::move(t);
+  p->ehlo_tls = engine::SmtpReply{.code = 250, .lines = {"mx1.example.test", "AUTH PLAIN LOGIN"}};
+  p->capabilities_tls = engine::EhloCapabilities{.auth = {"PLAIN", "LOGIN"}};
+  return p;
+}
+
+TEST_F(JsonlWriterTest, TlsFactsVerdictAndFindingsFollowTheSchema) {
+  DomainRecord r = OkRecord();
+  AddressRecord& a = r.mx[0].addresses[0];
+  a.ports.push_back(TlsPort());
+  a.verdicts.push_back({.judged = true, .hostname_match = true, .status = "expired"});
+  r.findings.push_back(
+      {.id = "cert_expired", .severity = "high", .exchange = 0, .address = 0, .port = 25});
+  std::string line = FormatChecked(r);
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("starttls":{"code":220,"text":["go ahead"]},)"
+                                         R"("injected":"250 injected\r\n","tls":{)"
+                                         R"("sni":"mx1.example.test","handshake_ms":2,)"
+                                         R"("version":"TLSv1",)"));
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("not_before":"2023-11-14T22:13:20Z",)"
+                                         R"("not_after":"2027-01-15T08:00:00Z","days_left":-3,)"));
+  EXPECT_THAT(line,
+              ::testing::HasSubstr(R"("intermediates":[{"subject":"CN=Test CA",)"
+                                   R"("issuer":"CN=Test Root"}],"verify":{"status":"expired",)"
+                                   R"("hostname_match":true,"trusted":true,"expired":true,)"));
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("auth":{"before_tls":["PLAIN"],)"
+                                         R"("after_tls":["PLAIN","LOGIN"]})"));
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("findings":[{"id":"cert_expired","severity":"high",)"
+                                         R"("where":{"exchange":"mx1.example.test",)"
+                                         R"("address":"127.1.0.1","port":25}}])"));
+}
+
+TEST_F(JsonlWriterTest, AFailedHandshakeCarriesOnlyItsError) {
+  DomainRecord r = OkRecord();
+  auto p = std::make_shared<engine::PortRecord>();
+  p->port = 465;
+  p->state = engine::PortState::kOpen;
+  p->connect_ms = 0;
+  p->outcome = engine::ProbeOutcome::kTlsHandshakeFailed;
+  auto t = std::make_unique<tls::TlsFacts>();
+  t->sni = "mx1.example.test";
+  t->error = "WRONG_VERSION_NUMBER";
+  p->tls = std::move(t);
+  r.mx[0].addresses[0].ports.push_back(p);
+  EXPECT_THAT(FormatChecked(r), ::testing::HasSubstr(R"("outcome":"tls_handshake_failed","tls":{)"
+                                                     R"("sni":"mx1.example.test","handshake_ms":0,)"
+                                                     R"("error":"WRONG_VERSION_NUMBER"},)"));
 }
 
 }  // namespace

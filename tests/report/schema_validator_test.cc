@@ -21,11 +21,11 @@ constexpr char kOkLine[] =
     R"({"domain":"example.test","input":"Example.TEST.","status":"ok","mx_source":"mx",)"
     R"("dns":{"mx":"ok"},"mx":[{"preference":10,"exchange":"mx1.example.test","status":"ok",)"
     R"("dns":{"a":"ok","aaaa":"nodata"},"addresses":[{"ip":"127.1.0.1"},{"ip":"::1"}]}],)"
-    R"("elapsed_ms":3})";
+    R"("findings":[],"elapsed_ms":3})";
 
 constexpr char kInvalidLine[] =
     R"({"domain":null,"input":"foo..bar","status":"invalid_input","error":"empty_label",)"
-    R"("mx_source":"none","dns":{},"mx":[],"elapsed_ms":0})";
+    R"("mx_source":"none","dns":{},"mx":[],"findings":[],"elapsed_ms":0})";
 
 class SchemaValidatorTest : public ::testing::Test {
  protected:
@@ -62,16 +62,16 @@ TEST_F(SchemaValidatorTest, DocumentedLinesPass) {
 TEST_F(SchemaValidatorTest, EveryStatusHasAValidShape) {
   const std::vector<std::string> lines = {
       R"({"domain":"gone.test","input":"gone.test","status":"nxdomain","mx_source":"none",)"
-      R"("dns":{"mx":"nxdomain"},"mx":[],"elapsed_ms":5})",
+      R"("dns":{"mx":"nxdomain"},"mx":[],"findings":[],"elapsed_ms":5})",
       R"({"domain":"nomail.test","input":"nomail.test","status":"null_mx","mx_source":"null_mx",)"
-      R"("dns":{"mx":"ok"},"mx":[],"elapsed_ms":1})",
+      R"("dns":{"mx":"ok"},"mx":[],"findings":[],"elapsed_ms":1})",
       R"({"domain":"slow.test","input":"slow.test","status":"dns_timeout","mx_source":"none",)"
-      R"("dns":{"mx":"timeout"},"mx":[],"elapsed_ms":9000})",
+      R"("dns":{"mx":"timeout"},"mx":[],"findings":[],"elapsed_ms":9000})",
       R"({"domain":"broken.test","input":"broken.test","status":"dns_error","mx_source":"none",)"
-      R"("dns":{"mx":"servfail"},"mx":[],"elapsed_ms":40})",
+      R"("dns":{"mx":"servfail"},"mx":[],"findings":[],"elapsed_ms":40})",
       R"({"domain":"bare.test","input":"bare.test","status":"no_mail_host","mx_source":"implicit",)"
       R"("dns":{"mx":"nodata"},"mx":[{"preference":0,"exchange":"bare.test","status":"no_address",)"
-      R"("dns":{"a":"nodata","aaaa":"nodata"},"addresses":[]}],"elapsed_ms":7})",
+      R"("dns":{"a":"nodata","aaaa":"nodata"},"addresses":[]}],"findings":[],"elapsed_ms":7})",
       R"({"domain":"odd.test","input":"odd.test","status":"no_mail_host","mx_source":"mx",)"
       R"("cname":["alias.odd.test"],"dns":{"mx":"ok"},"mx_truncated":true,"mx":[)"
       R"({"preference":0,"exchange":".","status":"null_mx_mixed","dns":{},"addresses":[]},)"
@@ -81,7 +81,7 @@ TEST_F(SchemaValidatorTest, EveryStatusHasAValidShape) {
       R"({"preference":20,"exchange":"loop.odd.test","status":"cname_loop","cname":["a.test",)"
       R"("b.test"],"dns":{"a":"malformed","aaaa":"malformed"},"addresses":[]},)"
       R"({"preference":30,"exchange":"mx30.odd.test","status":"skipped","dns":{},"addresses":[]}],)"
-      R"("elapsed_ms":80})",
+      R"("findings":[],"elapsed_ms":80})",
   };
   for (const std::string& line : lines) {
     const absl::Status s = validator_->ValidateLine(line);

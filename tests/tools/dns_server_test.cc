@@ -240,6 +240,45 @@ TEST_F(DnsServerTest, UnknownNamesUnderTestAreNxdomain) {
   }
 }
 
+TEST_F(DnsServerTest, TlsKindsPointAtTheirHostsOwnName) {
+  // Every domain on one TLS case host shares its exchange name, so the certificate verdict is
+  // the same for all of them; the name's A record is the host's address.
+  const std::string d = Domain(DomainKind::kTlsWildcard);
+  std::optional<DnsMessage> m = AskUdp(d, kTypeMx);
+  ASSERT_TRUE(m);
+  ASSERT_THAT(m->answers, SizeIs(1));
+  const Ipv4 host = population().SmtpHostOf(*population().FirstOfKind(DomainKind::kTlsWildcard));
+  const std::string name = "tls-wildcard-" + std::to_string(host[3]) + ".fleet.test";
+  EXPECT_EQ(m->answers[0].target, name);
+  EXPECT_EQ(population().SmtpHostName(Population::AddressText(host)), name);
+  m = AskUdp(name, kTypeA);
+  ASSERT_TRUE(m);
+  ASSERT_THAT(m->answers, SizeIs(1));
+  EXPECT_EQ(m->answers[0].address, Population::AddressText(host));
+  m = AskUdp(name, kTypeAaaa);
+  ASSERT_TRUE(m);
+  EXPECT_EQ(m->rcode, kRcodeNoError);
+  EXPECT_THAT(m->answers, SizeIs(0));
+  // The plaintext cases' hosts have names too; past the plan, other spellings and other
+  // hosts under fleet.test do not exist.
+  m = AskUdp("smtp-drip-1.fleet.test", kTypeA);
+  ASSERT_TRUE(m);
+  EXPECT_THAT(m->answers, SizeIs(1));
+  const std::string past_plan = "tls-wildcard-" +
+                                std::to_string(population().options().smtp.hosts_per_kind + 1) +
+                                ".fleet.test";
+  for (const std::string& other :
+       {past_plan, std::string("tls-wildcard-01.fleet.test"),
+        std::string("tls_wildcard-1.fleet.test"), std::string("plain-1.fleet.test"),
+        std::string("x.tls-wildcard-1.fleet.test"), std::string("mx-127-2-0-5.fleet.test"),
+        std::string(kWrongCertName)}) {
+    SCOPED_TRACE(other);
+    m = AskUdp(other, kTypeA);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->rcode, kRcodeNxDomain);
+  }
+}
+
 TEST_F(DnsServerTest, EdnsOptAnsweredOnlyWhenAsked) {
   std::string d = Domain(DomainKind::kPlain);
   std::optional<DnsMessage> with = AskUdp(d, kTypeMx, 4096);

@@ -67,8 +67,8 @@ TEST(PopulationTest, MixFollowsTheWeights) {
     double expected = double(DefaultKindWeight(DomainKind(k))) / 100'000 * double(p.size());
     EXPECT_NEAR(double(count[k]), expected, 5 * std::sqrt(expected) + 2)
         << DomainKindName(DomainKind(k));
-    // "each rare case at least a few per thousand"
-    EXPECT_GE(count[k], p.size() * 25 / 10'000) << DomainKindName(DomainKind(k));
+    // "each rare case at least two per thousand"
+    EXPECT_GE(count[k], p.size() * 17 / 10'000) << DomainKindName(DomainKind(k));
   }
 }
 
@@ -199,19 +199,38 @@ TEST(PopulationTest, ExpectationLinesCarryThePortsOfEachAddress) {
   }
   ASSERT_TRUE(postfix.has_value());
   p.WriteExpectation(*postfix, &line);
+  const std::string tls =
+      "\"tls_version\":\"TLSv1.3\",\"verify_status\":\"ok\",\"key_type\":\"RSA\","
+      "\"key_bits\":2048,\"ehlo_tls\":true,\"auth_after_tls\":[],\"injected\":false}";
   const std::string esmtp =
       "\"state\":\"open\",\"outcome\":\"ok\",\"banner_code\":220,\"starttls\":true,\"auth\":[],"
-      "\"size\":10240000}";
+      "\"size\":10240000,\"starttls_code\":220," +
+      tls;
   EXPECT_THAT(line,
               HasSubstr("\"],\"ports\":[[{\"port\":25," + esmtp +
-                        ",{\"port\":465,\"state\":\"open\",\"outcome\":\"ok\",\"starttls\":false,"
-                        "\"auth\":[]},{\"port\":587," +
-                        esmtp + "]]}]}"));
+                        ",{\"port\":465,\"state\":\"open\",\"outcome\":\"ok\",\"banner_code\":"
+                        "220,\"starttls\":false,\"auth\":[]," +
+                        tls + ",{\"port\":587," + esmtp + "]]}]}"));
 
   size_t i = *p.FirstOfKind(DomainKind::kSmtpClosedPort);
   p.WriteExpectation(i, &line);
   EXPECT_THAT(line, HasSubstr("{\"port\":587,\"state\":\"closed\",\"outcome\":\"connect_refused\","
-                              "\"starttls\":false,\"auth\":[]}"));
+                              "\"starttls\":false,\"auth\":[],\"ehlo_tls\":false,"
+                              "\"auth_after_tls\":[],\"injected\":false}"));
+  i = *p.FirstOfKind(DomainKind::kStarttlsInjection);
+  p.WriteExpectation(i, &line);
+  EXPECT_THAT(line,
+              HasSubstr("\"outcome\":\"starttls_injection\",\"banner_code\":220,"
+                        "\"starttls\":true,\"auth\":[],\"size\":10240000,\"starttls_code\":220,"
+                        "\"tls_version\":\"TLSv1.3\",\"verify_status\":\"ok\",\"key_type\":"
+                        "\"EC\",\"key_bits\":256,\"ehlo_tls\":true,\"auth_after_tls\":[],"
+                        "\"injected\":true}"));
+  i = *p.FirstOfKind(DomainKind::kStarttls454);
+  p.WriteExpectation(i, &line);
+  EXPECT_THAT(line,
+              HasSubstr("\"outcome\":\"starttls_rejected\",\"banner_code\":220,"
+                        "\"starttls\":true,\"auth\":[],\"size\":10240000,\"starttls_code\":454,"
+                        "\"ehlo_tls\":false,\"auth_after_tls\":[],\"injected\":false}"));
   i = *p.FirstOfKind(DomainKind::kDualStack);  // two addresses: two lists
   p.WriteExpectation(i, &line);
   EXPECT_THAT(line, HasSubstr("\"ports\":[[{\"port\":25,"));
@@ -254,7 +273,7 @@ TEST(PopulationTest, SmtpKindsPointAtTheirOwnHostsAndExpectTheirCase) {
   size_t checked = 0;
   for (size_t i = 0; i < p.size(); ++i) {
     const DomainKind kind = p.Kind(i);
-    if (!IsSmtpKind(kind)) continue;
+    if (!IsSmtpKind(kind) || IsTlsKind(kind)) continue;
     SCOPED_TRACE(p.DomainName(i));
     Expectation e = p.Expect(i);
     EXPECT_EQ(e.status, "ok");
@@ -274,6 +293,23 @@ TEST(PopulationTest, SmtpKindsPointAtTheirOwnHostsAndExpectTheirCase) {
     EXPECT_EQ(ports[0].port, 25);
     EXPECT_EQ(ports[1].port, 465);
     EXPECT_EQ(ports[2].port, 587);
+    // 465 is an ordinary implicit-TLS Postfix for the names it was issued to, which are not
+    // mx.<domain>; except where 465 is the case.
+    if (kind == DomainKind::kSmtpPlain465) {
+      EXPECT_EQ(ports[1].outcome, "plaintext_on_tls_port");
+      EXPECT_EQ(ports[1].banner_code, 220);
+      EXPECT_EQ(ports[1].tls_version, "");
+    } else {
+      EXPECT_EQ(ports[1].state, "open");
+      EXPECT_EQ(ports[1].outcome, "ok");
+      EXPECT_EQ(ports[1].banner_code, 220);
+      EXPECT_EQ(ports[1].tls_version, "TLSv1.3");
+      EXPECT_EQ(ports[1].verify_status, "hostname_mismatch");
+      EXPECT_EQ(ports[1].key_type, "RSA");
+      EXPECT_TRUE(ports[1].ehlo_tls);
+    }
+    EXPECT_FALSE(ports[1].starttls);
+    EXPECT_EQ(ports[1].starttls_code, -1);
     if (kind == DomainKind::kSmtpBadCode) {
       // "22O" on odd hosts leaves no code to keep; "2200" on even ones keeps 220.
       EXPECT_EQ(ports[0].outcome, "protocol_error");
@@ -293,23 +329,168 @@ TEST(PopulationTest, SmtpKindsPointAtTheirOwnHostsAndExpectTheirCase) {
     if (ports[0].state == "open") {
       EXPECT_EQ(ports[0].banner_code, want->banner_code);
     }
-    // 465 is reachability only: open and ok wherever something listens.
-    EXPECT_EQ(ports[1].state, "open");
-    EXPECT_EQ(ports[1].outcome, "ok");
-    EXPECT_EQ(ports[1].banner_code, -1);
     for (const ExpectedPort& port : ports) {
       if (port.outcome != "ok" || port.port == 465) {
         EXPECT_FALSE(port.starttls);
         EXPECT_THAT(port.auth, IsEmpty());
         EXPECT_FALSE(port.size.has_value());
+        if (port.port != 465) {
+          EXPECT_EQ(port.tls_version, "");  // they fail before STARTTLS
+        }
       } else {
         EXPECT_TRUE(port.starttls);  // the cases talk like Postfix otherwise
         EXPECT_EQ(port.size, 10240000u);
+        EXPECT_EQ(port.starttls_code, 220);
+        EXPECT_EQ(port.tls_version, "TLSv1.3");
+        EXPECT_EQ(port.verify_status, "hostname_mismatch");  // mx.<domain> on a case's host
+        EXPECT_TRUE(port.ehlo_tls);
       }
     }
     ++checked;
   }
   EXPECT_GT(checked, 19u);
+}
+
+// The record each TLS kind's host must produce, written out independently of smtp_plan.cc.
+struct TlsKindPorts {
+  DomainKind kind;
+  std::string_view outcome_25, outcome_465;
+  int starttls_code;
+  std::string_view tls_version, verify_status, key_type;  // on 25 (and 465 unless noted)
+  std::vector<std::string> auth, auth_after_tls;
+  bool injected = false;
+};
+
+TEST(PopulationTest, TlsKindsUseTheirHostsNameAndExpectTheirCase) {
+  const std::vector<std::string> none, plain_login = {"PLAIN", "LOGIN"};
+  const TlsKindPorts kTable[] = {
+      {DomainKind::kTlsExpired, "ok", "ok", 220, "TLSv1.3", "expired", "RSA", none, none},
+      {DomainKind::kTlsNotYetValid, "ok", "ok", 220, "TLSv1.3", "not_yet_valid", "EC", none, none},
+      {DomainKind::kTlsSelfSigned, "ok", "ok", 220, "TLSv1.3", "self_signed", "RSA", none, none},
+      {DomainKind::kTlsUntrustedCa, "ok", "ok", 220, "TLSv1.3", "untrusted", "EC", none, none},
+      {DomainKind::kTlsWrongName, "ok", "ok", 220, "TLSv1.3", "hostname_mismatch", "RSA", none,
+       none},
+      {DomainKind::kTlsWildcard, "ok", "ok", 220, "TLSv1.3", "ok", "EC", none, none},
+      {DomainKind::kTls12Only, "ok", "ok", 220, "TLSv1.2", "ok", "RSA", none, none},
+      {DomainKind::kTls10Only, "ok", "ok", 220, "TLSv1", "ok", "RSA", none, none},
+      {DomainKind::kTlsRsa, "ok", "ok", 220, "TLSv1.3", "ok", "RSA", none, none},
+      {DomainKind::kTlsEcdsa, "ok", "ok", 220, "TLSv1.3", "ok", "EC", none, none},
+      {DomainKind::kStarttls454, "starttls_rejected", "ok", 454, "", "", "", none, none},
+      {DomainKind::kStarttlsGarbage, "tls_handshake_failed", "tls_handshake_failed", 220, "", "",
+       "", none, none},
+      {DomainKind::kStarttlsInjection, "starttls_injection", "ok", 220, "TLSv1.3", "ok", "EC", none,
+       none, true},
+      {DomainKind::kTlsStall, "tls_timeout", "tls_timeout", 220, "", "", "", none, none},
+      {DomainKind::kAuthAfterTls, "ok", "ok", 220, "TLSv1.3", "ok", "RSA", none, plain_login},
+      {DomainKind::kAuthBeforeTls, "ok", "ok", 220, "TLSv1.3", "ok", "EC", plain_login,
+       plain_login},
+  };
+  static_assert(std::size(kTable) == kDomainKindCount - size_t(kFirstTlsKind));
+  Population p = Make(2, 8000);
+  std::set<DomainKind> seen;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const DomainKind kind = p.Kind(i);
+    if (!IsTlsKind(kind)) continue;
+    SCOPED_TRACE(p.DomainName(i));
+    const TlsKindPorts* want = nullptr;
+    for (const TlsKindPorts& k : kTable) {
+      if (k.kind == kind) want = &k;
+    }
+    ASSERT_NE(want, nullptr) << DomainKindName(kind);
+    seen.insert(kind);
+    Expectation e = p.Expect(i);
+    EXPECT_EQ(e.status, "ok");
+    ASSERT_THAT(e.mx, SizeIs(1));
+    ASSERT_THAT(e.mx[0].addresses, SizeIs(1));
+    const std::string& ip = e.mx[0].addresses[0];
+    const std::string prefix = "127.4." + std::to_string(int(kind)) + ".";
+    ASSERT_TRUE(ip.starts_with(prefix)) << ip;
+    EXPECT_EQ(e.mx[0].exchange,
+              std::string(DomainKindLabel(kind)) + "-" + ip.substr(prefix.size()) + ".fleet.test");
+    EXPECT_EQ(e.mx[0].exchange, p.SmtpHostName(ip));
+    const std::vector<ExpectedPort>& ports = e.mx[0].ports[0];
+    for (size_t k : {0, 2}) {
+      EXPECT_EQ(ports[k].outcome, want->outcome_25);
+      EXPECT_EQ(ports[k].banner_code, 220);
+      EXPECT_TRUE(ports[k].starttls);
+      EXPECT_EQ(ports[k].auth, want->auth);
+      EXPECT_EQ(ports[k].starttls_code, want->starttls_code);
+      EXPECT_EQ(ports[k].tls_version, want->tls_version);
+      EXPECT_EQ(ports[k].verify_status, want->verify_status);
+      EXPECT_EQ(ports[k].key_type, want->key_type);
+      EXPECT_EQ(ports[k].key_bits, want->key_type == "RSA"  ? 2048u
+                                   : want->key_type == "EC" ? 256u
+                                                            : 0u);
+      EXPECT_EQ(ports[k].ehlo_tls, !want->tls_version.empty());
+      EXPECT_EQ(ports[k].auth_after_tls, want->auth_after_tls);
+      EXPECT_EQ(ports[k].injected, want->injected);
+    }
+    const ExpectedPort& tls = ports[1];
+    EXPECT_EQ(tls.outcome, want->outcome_465);
+    EXPECT_FALSE(tls.starttls);
+    EXPECT_THAT(tls.auth, IsEmpty());
+    EXPECT_EQ(tls.starttls_code, -1);
+    EXPECT_FALSE(tls.injected);
+    if (tls.outcome == "ok") {
+      EXPECT_EQ(tls.banner_code, 220);
+      EXPECT_EQ(tls.tls_version, want->tls_version.empty() ? "TLSv1.3" : want->tls_version);
+      EXPECT_EQ(tls.verify_status, want->verify_status.empty() ? "ok" : want->verify_status);
+      EXPECT_TRUE(tls.ehlo_tls);
+      EXPECT_EQ(tls.auth_after_tls, want->auth_after_tls);
+    } else {
+      EXPECT_EQ(tls.banner_code, -1);  // the handshake failed: no greeting was read
+      EXPECT_EQ(tls.tls_version, "");
+      EXPECT_FALSE(tls.ehlo_tls);
+    }
+  }
+  EXPECT_EQ(seen.size(), std::size(kTable));
+}
+
+TEST(PopulationTest, VerdictsAreJudgedAgainstEachDomainsExchange) {
+  Population p = Make(1, kDomainKindCount);
+  // A provider host's certificate is for the name its domains use.
+  const std::string provider = Population::AddressText(Population::ProviderAddress(0, 1));
+  EXPECT_EQ(p.ExpectPorts(provider, "mx1.provider-0.test")[0].verify_status, "ok");
+  EXPECT_EQ(p.ExpectPorts(provider, "MX1.Provider-0.test.")[0].verify_status, "ok");
+  EXPECT_EQ(p.ExpectPorts(provider, "mx.vanity.test")[0].verify_status, "hostname_mismatch");
+  EXPECT_EQ(p.ExpectPorts(provider)[1].verify_status, "ok");  // its own name
+  // An own-pool host is a shared host with a name of its own: mx.<domain> does not match.
+  Expectation dual = p.Expect(*p.FirstOfKind(DomainKind::kDualStack));
+  ASSERT_THAT(dual.mx[0].ports, SizeIs(2));
+  ASSERT_EQ(dual.mx[0].addresses[1], "::1");
+  EXPECT_EQ(dual.mx[0].ports[1][1].verify_status, "hostname_mismatch");
+  EXPECT_EQ(p.ExpectPorts("127.2.0.1", "mx.some-domain.test")[1].verify_status,
+            "hostname_mismatch");
+  // A CNAME'd exchange is judged by the name the MX record gives, not the CNAME's target.
+  Expectation cname = p.Expect(*p.FirstOfKind(DomainKind::kExchangeCname));
+  EXPECT_EQ(cname.mx[0].ports[0][1].verify_status, "hostname_mismatch");
+  // The wildcard matches one label only; precedence puts the chain's faults first.
+  const std::string wildcard =
+      Population::AddressText(Population::SmtpKindAddress(DomainKind::kTlsWildcard, 1));
+  EXPECT_EQ(p.ExpectPorts(wildcard, "anything.fleet.test")[1].verify_status, "ok");
+  EXPECT_EQ(p.ExpectPorts(wildcard, "a.b.fleet.test")[1].verify_status, "hostname_mismatch");
+  EXPECT_EQ(p.ExpectPorts(wildcard, "fleet.test")[1].verify_status, "hostname_mismatch");
+  const std::string expired =
+      Population::AddressText(Population::SmtpKindAddress(DomainKind::kTlsExpired, 1));
+  EXPECT_EQ(p.ExpectPorts(expired, "elsewhere.test")[1].verify_status, "expired");
+}
+
+TEST(PopulationTest, RfcNameMatching) {
+  EXPECT_TRUE(DnsNameMatches("mx.example.test", "mx.example.test"));
+  EXPECT_TRUE(DnsNameMatches("MX.Example.Test.", "mx.example.test"));
+  EXPECT_TRUE(DnsNameMatches("mx.example.test", "*.example.test"));
+  EXPECT_FALSE(DnsNameMatches("a.mx.example.test", "*.example.test"));
+  EXPECT_FALSE(DnsNameMatches("example.test", "*.example.test"));
+  EXPECT_FALSE(DnsNameMatches("x.test", "*.test"));  // too wide to be honoured
+  EXPECT_FALSE(DnsNameMatches("mx.example.test", "m*.example.test"));
+  EXPECT_FALSE(DnsNameMatches("", "*.example.test"));
+  EXPECT_FALSE(DnsNameMatches("mx.example.test", ""));
+  EXPECT_THAT(CertDnsNames(TlsCert::kWildcard, "tls-wildcard-1.fleet.test"),
+              ElementsAre("*.fleet.test"));
+  EXPECT_THAT(CertDnsNames(TlsCert::kValid, "mx1.provider-0.test"),
+              ElementsAre("mx1.provider-0.test"));
+  EXPECT_THAT(CertDnsNames(TlsCert::kWrongName, "x.fleet.test"),
+              ElementsAre(std::string(kWrongCertName)));
 }
 
 TEST(PopulationTest, OrdinaryFlavoursVaryByProvider) {
@@ -320,13 +501,36 @@ TEST(PopulationTest, OrdinaryFlavoursVaryByProvider) {
   EXPECT_EQ(port25(0).size, 10240000u);  // Postfix
   EXPECT_TRUE(port25(0).starttls);
   EXPECT_THAT(port25(0).auth, IsEmpty());
+  EXPECT_THAT(port25(0).auth_after_tls, IsEmpty());
+  EXPECT_EQ(port25(0).key_type, "RSA");
   EXPECT_EQ(port25(1).size, 52428800u);  // Exim
   EXPECT_THAT(port25(1).auth, ElementsAre("PLAIN", "LOGIN"));
+  EXPECT_THAT(port25(1).auth_after_tls, ElementsAre("PLAIN", "LOGIN"));
+  EXPECT_EQ(port25(1).key_type, "EC");
+  EXPECT_EQ(port25(1).key_bits, 256u);
   EXPECT_EQ(port25(2).size, 157286400u);  // Microsoft: "AUTH GSSAPI NTLM" and "AUTH=LOGIN"
   EXPECT_THAT(port25(2).auth, ElementsAre("GSSAPI", "NTLM", "LOGIN"));
+  EXPECT_THAT(port25(2).auth_after_tls, ElementsAre("GSSAPI", "NTLM", "LOGIN"));
+  EXPECT_EQ(port25(2).key_type, "RSA");
+  EXPECT_EQ(port25(2).key_bits, 2048u);
+  for (size_t provider : {0, 1, 2}) {
+    EXPECT_EQ(port25(provider).outcome, "ok");
+    EXPECT_EQ(port25(provider).starttls_code, 220);
+    EXPECT_EQ(port25(provider).tls_version, "TLSv1.3");
+    EXPECT_EQ(port25(provider).verify_status, "ok");
+    EXPECT_TRUE(port25(provider).ehlo_tls);
+  }
   EXPECT_FALSE(port25(3).size.has_value());  // "250 name" only
   EXPECT_FALSE(port25(3).starttls);
-  EXPECT_EQ(port25(3).outcome, "ok");
+  EXPECT_EQ(port25(3).outcome, "starttls_not_offered");
+  EXPECT_EQ(port25(3).starttls_code, -1);
+  EXPECT_EQ(port25(3).tls_version, "");
+  // ...but it serves implicit TLS on 465.
+  const ExpectedPort minimal465 =
+      p.ExpectPorts(Population::AddressText(Population::ProviderAddress(3, 1)))[1];
+  EXPECT_EQ(minimal465.outcome, "ok");
+  EXPECT_EQ(minimal465.key_type, "EC");
+  EXPECT_TRUE(minimal465.ehlo_tls);
   EXPECT_EQ(p.ExpectPorts("::1")[0].size, 10240000u);
 }
 
@@ -350,7 +554,7 @@ TEST(PopulationTest, SmtpPlanCapsAndItsOutside) {
   EXPECT_EQ(p.ExpectPorts("::2")[0].state, "closed");
   EXPECT_EQ(p.ExpectPorts("not an address")[0].outcome, "connect_refused");
   std::vector<std::string> addresses = p.SmtpAddresses();
-  EXPECT_EQ(addresses.size(), 9u + 5u + 100u + 1u + 19u * 4u);
+  EXPECT_EQ(addresses.size(), 9u + 5u + 100u + 1u + 35u * 4u);
   for (const std::string& a : addresses) {
     EXPECT_NE(p.ExpectPorts(a)[1].state, "closed") << a;  // every planned address listens on 465
   }

@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "tests/tools/smtp_test_client.h"
 #include "tools/fleet/fleet.h"
 
 namespace mxray::fleet {
@@ -36,7 +37,9 @@ using ::testing::Not;
 using ::testing::SizeIs;
 using ::testing::StartsWith;
 
-constexpr int kGuardMs = 10'000;  // only reached when something is broken
+using testing_client::Client;
+using testing_client::kGuardMs;
+using testing_client::Sockaddr;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -51,119 +54,6 @@ std::string KindHost(DomainKind kind, int n = 1) {
 std::string ProviderHost(size_t provider) {
   return Population::AddressText(Population::ProviderAddress(provider, 1));
 }
-
-sockaddr_storage Sockaddr(const std::string& ip, uint16_t port, socklen_t* len) {
-  sockaddr_storage addr{};
-  auto* v4 = reinterpret_cast<sockaddr_in*>(&addr);
-  auto* v6 = reinterpret_cast<sockaddr_in6*>(&addr);
-  if (inet_pton(AF_INET, ip.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(port);
-    *len = sizeof(sockaddr_in);
-  } else {
-    EXPECT_EQ(inet_pton(AF_INET6, ip.c_str(), &v6->sin6_addr), 1) << ip;
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(port);
-    *len = sizeof(sockaddr_in6);
-  }
-  return addr;
-}
-
-// A blocking SMTP client: connect, read replies, send lines.
-class Client {
- public:
-  Client(const std::string& ip, uint16_t port) {
-    socklen_t len;
-    sockaddr_storage addr = Sockaddr(ip, port, &len);
-    fd_ = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    timeval guard{.tv_sec = kGuardMs / 1000, .tv_usec = 0};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &guard, sizeof(guard));
-    setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &guard, sizeof(guard));
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0) connect_errno_ = errno;
-  }
-  ~Client() { Close(); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  bool connected() const { return connect_errno_ == 0; }
-  int connect_errno() const { return connect_errno_; }
-  int fd() const { return fd_; }
-  // 0 after a clean end of stream, the errno of the failed read otherwise.
-  int read_errno() const { return read_errno_; }
-
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
-  void Send(std::string_view text) {
-    ASSERT_EQ(send(fd_, text.data(), text.size(), MSG_NOSIGNAL), ssize_t(text.size()));
-  }
-
-  // One complete reply (through its line without '-' after the code), or what came before the
-  // end of the stream.
-  std::string ReadReply() {
-    std::string reply;
-    for (;;) {
-      size_t lf;
-      while ((lf = buffer_.find('\n')) == std::string::npos) {
-        if (!Fill()) {
-          reply += buffer_;
-          buffer_.clear();
-          return reply;
-        }
-      }
-      std::string line = buffer_.substr(0, lf + 1);
-      buffer_.erase(0, lf + 1);
-      reply += line;
-      if (line.size() < 4 || line[3] != '-') return reply;
-    }
-  }
-
-  // Everything until the end of the stream (or `max` bytes).
-  std::string ReadAll(size_t max = 1 << 20) {
-    while (buffer_.size() < max && Fill()) {
-    }
-    std::string all = std::move(buffer_);
-    buffer_.clear();
-    return all;
-  }
-
-  // Exactly `n` bytes unless the stream ends first.
-  std::string ReadBytes(size_t n) {
-    while (buffer_.size() < n && Fill()) {
-    }
-    std::string head = buffer_.substr(0, n);
-    buffer_.erase(0, head.size());
-    return head;
-  }
-
-  // One recv() as it comes.
-  std::string ReadOnce() {
-    Fill();
-    std::string got = std::move(buffer_);
-    buffer_.clear();
-    return got;
-  }
-
- private:
-  bool Fill() {
-    char buf[16384];
-    ssize_t n = recv(fd_, buf, sizeof(buf), 0);
-    if (n > 0) {
-      buffer_.append(buf, size_t(n));
-      return true;
-    }
-    read_errno_ = n == 0 ? 0 : errno;
-    EXPECT_NE(read_errno_, EAGAIN) << "no data within the guard time";
-    return false;
-  }
-
-  int fd_ = -1;
-  int connect_errno_ = 0;
-  int read_errno_ = -1;
-  std::string buffer_;
-};
 
 SmtpOptions TestSmtp() {
   SmtpOptions smtp;
@@ -188,6 +78,7 @@ class SmtpServerTest : public ::testing::Test {
   void SetUp() override {
     fleet_ = StartFleet();
     ASSERT_NE(fleet_, nullptr);
+    tls_ = testing_client::ClientContext(fleet_->ca_file());
   }
   std::unique_ptr<Client> Connect(const std::string& ip, uint16_t logical = 25) {
     return std::make_unique<Client>(ip, fleet_->smtp_port(logical));
@@ -205,8 +96,15 @@ class SmtpServerTest : public ::testing::Test {
     EXPECT_THAT(c.ReadAll(), IsEmpty());
     EXPECT_EQ(c.read_errno(), 0) << "closed with a FIN after 221";
   }
+  // 465: the handshake first, then the same as EHLO on 25.
+  std::string EhloImplicitTls(Client& c, const std::string& banner_prefix = "220 ") {
+    EXPECT_TRUE(c.connected()) << strerror(c.connect_errno());
+    EXPECT_TRUE(c.StartTls(tls_.get(), "")) << c.tls_error();
+    return Ehlo(c, banner_prefix);
+  }
 
   std::unique_ptr<Fleet> fleet_;
+  bssl::UniquePtr<SSL_CTX> tls_;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -234,8 +132,6 @@ TEST_F(SmtpServerTest, PostfixFlavourAdvertisesStarttlsAndNoAuth) {
             "250-mx1.provider-0.test\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-ETRN\r\n"
             "250-STARTTLS\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
             "250-SMTPUTF8\r\n250 CHUNKING\r\n");
-  c.Send("STARTTLS\r\n");
-  EXPECT_THAT(c.ReadReply(), StartsWith("454 "));  // no TLS in the fleet yet
   ExpectQuitHonoured(c);
 }
 
@@ -272,7 +168,7 @@ TEST_F(SmtpServerTest, EveryLogicalPortAndIpv6Serve) {
                                   std::string("127.3.0.100")}) {
       SCOPED_TRACE(ip + " port " + std::to_string(logical));
       auto c = Connect(ip, logical);
-      EXPECT_THAT(Ehlo(*c), StartsWith("250"));
+      EXPECT_THAT(logical == 465 ? EhloImplicitTls(*c) : Ehlo(*c), StartsWith("250"));
       ExpectQuitHonoured(*c);
     }
   }
@@ -470,11 +366,12 @@ TEST_F(SmtpServerTest, SilentAfterEhloTalksUntilEhloThenNeverAgain) {
 TEST_F(SmtpServerTest, ClosedPortRefusesAndTheOthersServe) {
   const std::string ip = KindHost(DomainKind::kSmtpClosedPort);
   EXPECT_EQ(Connect(ip, 587)->connect_errno(), ECONNREFUSED);
-  for (uint16_t logical : {25, 465}) {
-    auto c = Connect(ip, logical);
-    EXPECT_THAT(Ehlo(*c), StartsWith("250-"));
-    ExpectQuitHonoured(*c);
-  }
+  auto c = Connect(ip, 25);
+  EXPECT_THAT(Ehlo(*c), StartsWith("250-"));
+  ExpectQuitHonoured(*c);
+  auto tls = Connect(ip, 465);
+  EXPECT_THAT(EhloImplicitTls(*tls), StartsWith("250-"));
+  ExpectQuitHonoured(*tls);
 }
 
 TEST_F(SmtpServerTest, FilteredPortNeverAnswersTheSyn) {
@@ -494,7 +391,7 @@ TEST_F(SmtpServerTest, FilteredPortNeverAnswersTheSyn) {
   close(fd);
   for (uint16_t logical : {465, 587}) {
     auto c = Connect(ip, logical);
-    EXPECT_THAT(Ehlo(*c), StartsWith("250-"));
+    EXPECT_THAT(logical == 465 ? EhloImplicitTls(*c) : Ehlo(*c), StartsWith("250-"));
     ExpectQuitHonoured(*c);
   }
   EXPECT_EQ(fleet_->smtp_stats().ConnectionsTo(ip, 25), 0u);
@@ -504,6 +401,23 @@ TEST_F(SmtpServerTest, Plain465SpeaksPlaintext) {
   auto c = Connect(KindHost(DomainKind::kSmtpPlain465), 465);
   EXPECT_THAT(Ehlo(*c, "220 smtp-plain-465-1.fleet.test ESMTP Postfix"), StartsWith("250-"));
   ExpectQuitHonoured(*c);
+  // A TLS client's ClientHello gets the plaintext greeting, which no TLS client can read.
+  auto tls = Connect(KindHost(DomainKind::kSmtpPlain465), 465);
+  std::string received;
+  EXPECT_FALSE(tls->StartTls(tls_.get(), "smtp-plain-465-1.fleet.test", &received));
+  EXPECT_THAT(received, StartsWith("220 smtp-plain-465-1.fleet.test ESMTP Postfix\r\n"));
+}
+
+TEST_F(SmtpServerTest, PlaintextCasesServeAnOrdinaryImplicitTls465) {
+  for (DomainKind kind : {DomainKind::kSmtpDrip, DomainKind::kSmtpGreeting554,
+                          DomainKind::kSmtpSilentAfterEhlo, DomainKind::kSmtpEarlyTalker}) {
+    SCOPED_TRACE(DomainKindName(kind));
+    auto c = Connect(KindHost(kind), 465);
+    const std::string name = std::string(DomainKindLabel(kind)) + "-1.fleet.test";
+    EXPECT_THAT(EhloImplicitTls(*c, "220 " + name + " ESMTP Postfix\r\n"),
+                StartsWith("250-" + name + "\r\n"));
+    ExpectQuitHonoured(*c);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -562,6 +476,9 @@ TEST_F(SmtpServerTest, CountsConnectionsPerEndpointAndConcurrencyPerAddress) {
   // One after the other: QUIT and the server's close come before the next connect.
   for (uint16_t logical : kSmtpLogicalPorts) {
     auto c = Connect(other, logical);
+    if (logical == 465) {
+      EXPECT_TRUE(c->StartTls(tls_.get(), "")) << c->tls_error();
+    }
     EXPECT_THAT(c->ReadReply(), StartsWith("220"));
     ExpectQuitHonoured(*c);
   }
@@ -626,8 +543,12 @@ TEST_F(SmtpServerTest, DescriptorsReturnToTheIdleCount) {
       for (uint16_t logical : kSmtpLogicalPorts) {
         if (DomainKind(k) == DomainKind::kSmtpFilteredPort && logical == 25) continue;
         Client c(KindHost(DomainKind(k)), fleet_->smtp_port(logical));
-        if (c.connected() && DomainKind(k) != DomainKind::kSmtpSilent &&
-            DomainKind(k) != DomainKind::kSmtpStalledGreeting) {
+        // 465 with TLS says nothing before a ClientHello; the TLS cases start it (or stall).
+        const bool tls = logical == 465 && DomainKind(k) != DomainKind::kSmtpPlain465;
+        if (c.connected() && tls && round == 1 && DomainKind(k) != DomainKind::kTlsStall) {
+          c.StartTls(tls_.get(), "");
+        } else if (c.connected() && !tls && DomainKind(k) != DomainKind::kSmtpSilent &&
+                   DomainKind(k) != DomainKind::kSmtpStalledGreeting) {
           c.ReadBytes(1);
         }
       }

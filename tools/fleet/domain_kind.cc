@@ -10,7 +10,7 @@ struct KindInfo {
   uint32_t weight;  // out of 100,000; plain takes what the others leave
 };
 
-// Rare kinds get at least 3 per thousand so that a 10k run meets each of them dozens of times.
+// Rare kinds get at least 2 per thousand so that a 10k run meets each of them dozens of times.
 constexpr KindInfo kKinds[kDomainKindCount] = {
     {"plain", "plain", 0},
     {"multi_mx", "multi-mx", 8000},
@@ -64,6 +64,22 @@ constexpr KindInfo kKinds[kDomainKindCount] = {
     {"smtp_filtered_port", "smtp-filtered-port", 300},
     {"smtp_plain_465", "smtp-plain-465", 300},
     {"smtp_silent_after_ehlo", "smtp-silent-after-ehlo", 300},
+    {"tls_expired", "tls-expired", 200},
+    {"tls_not_yet_valid", "tls-not-yet-valid", 200},
+    {"tls_self_signed", "tls-self-signed", 200},
+    {"tls_untrusted_ca", "tls-untrusted-ca", 200},
+    {"tls_wrong_name", "tls-wrong-name", 200},
+    {"tls_wildcard", "tls-wildcard", 200},
+    {"tls12_only", "tls12-only", 200},
+    {"tls10_only", "tls10-only", 200},
+    {"tls_rsa", "tls-rsa", 200},
+    {"tls_ecdsa", "tls-ecdsa", 200},
+    {"starttls_454", "starttls-454", 200},
+    {"starttls_garbage", "starttls-garbage", 200},
+    {"starttls_injection", "starttls-injection", 200},
+    {"tls_stall", "tls-stall", 200},
+    {"auth_after_tls", "auth-after-tls", 200},
+    {"auth_before_tls", "auth-before-tls", 200},
 };
 
 constexpr uint32_t PlainWeight() {

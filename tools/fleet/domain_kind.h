@@ -68,12 +68,36 @@ enum class DomainKind : uint8_t {
   kSmtpFilteredPort,         // 25 never answers the SYN; ordinary on 465 and 587
   kSmtpPlain465,             // plaintext SMTP on 465 (ordinary on 25 and 587)
   kSmtpSilentAfterEhlo,      // 220 greeting, then EHLO is never answered
+  // TLS kinds: the case is in the server's TLS (SmtpBehaviour of the same name, smtp_plan.h),
+  // played on 25 and 587 after STARTTLS and on 465 (implicit TLS). Their MX is the host's own
+  // name, "<kind-label>-<n>.fleet.test" (Population::SmtpHostName, with its A record 127.4.K.n),
+  // so that every domain on one host probes it for the same name and the certificate verdict
+  // is the same for all of them.
+  kTlsExpired,         // a trusted chain whose leaf expired
+  kTlsNotYetValid,     // a trusted chain whose leaf is not valid yet
+  kTlsSelfSigned,      // a self-signed leaf
+  kTlsUntrustedCa,     // a chain under a root that is not in the CA file
+  kTlsWrongName,       // a trusted chain for another name
+  kTlsWildcard,        // a trusted chain for "*.fleet.test", which matches
+  kTls12Only,          // TLS 1.2 at most
+  kTls10Only,          // TLS 1.0 only
+  kTlsRsa,             // an RSA-2048 leaf
+  kTlsEcdsa,           // an ECDSA P-256 leaf
+  kStarttls454,        // STARTTLS answered 454 (465 ordinary)
+  kStarttlsGarbage,    // garbage instead of a ServerHello (after STARTTLS, and on 465)
+  kStarttlsInjection,  // a 250 injected after the 220 to STARTTLS (465 ordinary)
+  kTlsStall,           // the ClientHello is never answered (after STARTTLS, and on 465)
+  kAuthAfterTls,       // AUTH offered only inside TLS
+  kAuthBeforeTls,      // AUTH PLAIN LOGIN offered before TLS
 };
-inline constexpr size_t kDomainKindCount = size_t(DomainKind::kSmtpSilentAfterEhlo) + 1;
+inline constexpr size_t kDomainKindCount = size_t(DomainKind::kAuthBeforeTls) + 1;
 inline constexpr DomainKind kFirstSmtpKind = DomainKind::kSmtpHeloOnly;
+inline constexpr DomainKind kFirstTlsKind = DomainKind::kTlsExpired;
 
 // The kinds whose case is in their mail server rather than in DNS.
 inline constexpr bool IsSmtpKind(DomainKind kind) { return kind >= kFirstSmtpKind; }
+// The SMTP kinds whose case is in TLS, and whose MX is their host's own name.
+inline constexpr bool IsTlsKind(DomainKind kind) { return kind >= kFirstTlsKind; }
 
 // "plain", "multi_mx", "exchange_cname_loop"... stable: part of the expectation format.
 std::string_view DomainKindName(DomainKind kind);

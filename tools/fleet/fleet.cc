@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 
 #include "absl/strings/str_cat.h"
 
@@ -80,6 +81,23 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options)
   if (!population.ok()) return population.status();
 
   std::unique_ptr<Fleet> fleet(new Fleet(*std::move(population)));
+  absl::StatusOr<std::unique_ptr<TestCa>> ca = TestCa::Create();
+  if (!ca.ok()) return ca.status();
+  fleet->ca_ = *std::move(ca);
+  const char* tmp = getenv("TMPDIR");
+  std::string path = absl::StrCat(tmp && *tmp ? tmp : "/tmp", "/mxray-fleet-ca-XXXXXX.pem");
+  int fd = mkstemps(path.data(), 4);
+  if (fd < 0) return absl::ErrnoToStatus(errno, absl::StrCat("mkstemps ", path));
+  close(fd);
+  fleet->ca_file_ = path;  // removed by the destructor from here on
+  absl::Status written = fleet->ca_->WriteRootPem(path);
+  if (!written.ok()) return written;
+  if (options.smtp.enabled && options.smtp.tls) {
+    // The RSA leaf key is made once per process on first use, which takes tens of
+    // milliseconds: better here than in the middle of the first client's handshake.
+    absl::StatusOr<IssuedCert> warm = fleet->ca_->Issue({.key = TestKeyType::kRsa2048});
+    if (!warm.ok()) return warm.status();
+  }
   absl::StatusOr<std::unique_ptr<EpollLoop>> loop = EpollLoop::Create();
   if (!loop.ok()) return loop.status();
   fleet->loop_ = *std::move(loop);
@@ -94,7 +112,7 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options)
 
   if (options.smtp.enabled) {
     absl::StatusOr<std::unique_ptr<SmtpServer>> smtp =
-        SmtpServer::Create(fleet->loop_.get(), &fleet->population_, options.smtp);
+        SmtpServer::Create(fleet->loop_.get(), &fleet->population_, options.smtp, fleet->ca_.get());
     if (!smtp.ok()) return smtp.status();
     fleet->smtp_ = *std::move(smtp);
   }
@@ -103,7 +121,10 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options)
   return fleet;
 }
 
-Fleet::~Fleet() { Stop(); }
+Fleet::~Fleet() {
+  Stop();
+  if (!ca_file_.empty()) unlink(ca_file_.c_str());
+}
 
 void Fleet::Stop() {
   if (loop_) loop_->Stop();

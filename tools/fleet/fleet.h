@@ -1,10 +1,11 @@
 // The simulated fleet in one object: a population of .test domains and the servers that play it
-// on loopback (DNS, and SMTP on every mail host address), on one background thread. Used by
-// `mxray-fleet`, by `mxray demo` (in process) and by tests and benchmarks. TLS and DNSBL servers
+// on loopback (DNS, and SMTP with TLS on every mail host address), on one background thread.
+// Used by `mxray-fleet`, by `mxray demo` (in process) and by tests and benchmarks. DNSBL servers
 // join the same loop later.
 //
-// Probing it with mxray: `--port-map <smtp_port_map()> --allow-private`, and deadlines that sit
-// between the fleet's delays (smtp_plan.h, ExpectPort): the expectations assume them.
+// Probing it with mxray: `--port-map <smtp_port_map()> --allow-private`, the fleet's root
+// certificate as the CA file (ca_file()), and deadlines that sit between the fleet's delays
+// (smtp_plan.h, ExpectPort): the expectations assume them.
 //
 // Descriptor budget (the demo runs the fleet inside mxray, one 20,000 open-files limit for
 // both). The SMTP side holds one descriptor per (address, port) socket for its whole life, plus
@@ -13,11 +14,12 @@
 //   own pool        3 x smtp.own_addresses = 250                           750
 //   bulk            3 x 100                                                300
 //   ::1             3                                                        3
-//   SMTP kinds      3 x 19 kinds x smtp.hosts_per_kind = 4, + 4 fillers    232
-// that is at most ~3,590 sockets (about 1,300 for populations under 2,000 domains), and as many
-// connections as mxray opens (its --max-connections, 4,096 by default). Start() raises the soft
-// RLIMIT_NOFILE to the hard limit when the plan needs more than the soft one leaves (plan plus
-// 1,024) and fails with FailedPrecondition when even the hard one is too small.
+//   SMTP kinds      3 x 35 kinds x smtp.hosts_per_kind = 4, + 4 fillers    424
+// that is at most ~3,780 sockets (about 1,500 for populations under 2,000 domains), and as many
+// connections as mxray opens (its --max-connections, 4,096 by default). TLS adds none: memory
+// BIOs over the connection's own socket, and the CA file is closed once written. Start() raises
+// the soft RLIMIT_NOFILE to the hard limit when the plan needs more than the soft one leaves
+// (plan plus 1,024) and fails with FailedPrecondition when even the hard one is too small.
 #ifndef MXRAY_TOOLS_FLEET_FLEET_H_
 #define MXRAY_TOOLS_FLEET_FLEET_H_
 
@@ -38,6 +40,7 @@
 #include "tools/fleet/population_zone.h"
 #include "tools/fleet/smtp_plan.h"
 #include "tools/fleet/smtp_server.h"
+#include "tools/fleet/test_ca.h"
 
 namespace mxray::fleet {
 
@@ -51,8 +54,9 @@ struct FleetOptions {
   size_t max_addresses = 16;
   std::string dns_ip = "127.0.0.1";  // loopback only
   uint16_t dns_port = 0;             // 0: pick a free port
-  // SMTP on every mail host address: ports, wide-area latency, the slow behaviours' delays and
-  // the plan of which addresses serve (its hosts_per_kind shapes DNS answers too).
+  // SMTP on every mail host address: ports, wide-area latency, the slow behaviours' delays,
+  // TLS (smtp.tls) and the plan of which addresses serve (its hosts_per_kind shapes DNS answers
+  // too).
   SmtpOptions smtp;
 };
 
@@ -88,6 +92,10 @@ class Fleet {
   // per address, totals. ResetSmtpStats() zeroes them (best called while nothing connects).
   SmtpStats smtp_stats() const;
   void ResetSmtpStats();
+  // The fleet's trusted root certificate (PEM) in a temporary file the Fleet owns and removes
+  // when it is destroyed: mxray's CA file. Written whether or not SMTP or TLS is on.
+  const std::string& ca_file() const { return ca_file_; }
+  const TestCa& ca() const { return *ca_; }
   // Blocks until every SMTP connection made before the call (even one still in the kernel's
   // accept queue) has been accepted and closed by the fleet, e.g. after mxray finished: true, or
   // false after `timeout_ms` (or when the fleet is stopped). A test's synchronisation point
@@ -107,6 +115,8 @@ class Fleet {
 
   Population population_;
   PopulationZone zone_;
+  std::unique_ptr<TestCa> ca_;
+  std::string ca_file_;
   std::unique_ptr<EpollLoop> loop_;
   std::unique_ptr<DnsServer> dns_;
   std::unique_ptr<SmtpServer> smtp_;  // null when SMTP is disabled

@@ -1,7 +1,7 @@
 // mxray-fleet: runs the simulated fleet as its own process for tests, benchmarks and manual runs.
-// Once the lists are written and the servers answer, prints the bound DNS address on the first
-// line of stdout and, when SMTP is on, the SMTP port map for mxray's --port-map on the second;
-// then serves until SIGINT or SIGTERM.
+// Once the lists (and the CA file, --ca-out) are written and the servers answer, prints the bound
+// DNS address on the first line of stdout and, when SMTP is on, the SMTP port map for mxray's
+// --port-map on the second; then serves until SIGINT or SIGTERM.
 #include <signal.h>
 
 #include <array>
@@ -76,7 +76,8 @@ int main(int argc, char** argv) {
   mxray::fleet::FleetOptions options;
   std::string dns = "127.0.0.1:0";
   std::vector<std::string> weights;
-  std::string domains_path, expectations_path;
+  std::string domains_path, expectations_path, ca_out;
+  bool no_tls = false;
   bool list_kinds = false;
   bool no_smtp = false;
   std::string smtp_ports;
@@ -98,6 +99,11 @@ int main(int argc, char** argv) {
                  "write the expected records, one JSON line per domain");
   app.add_flag("--list-kinds", list_kinds, "print the kinds and default weights, then exit");
   app.add_flag("--no-smtp", no_smtp, "serve DNS only");
+  app.add_flag("--no-tls", no_tls,
+               "plaintext SMTP only: no STARTTLS offered, 465 speaks plaintext (the expectations "
+               "follow)");
+  app.add_option("--ca-out", ca_out,
+                 "write the fleet's root certificate (PEM) here: mxray's CA file for this fleet");
   app.add_option("--smtp-ports", smtp_ports,
                  "25=A,465=B,587=C: the ports served for mxray's logical ports (0 picks one; "
                  "default 10025, 10465, 10587, or free ones when taken)");
@@ -139,6 +145,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   smtp.enabled = !no_smtp;
+  smtp.tls = !no_tls;
   if (!smtp_ports.empty() && !ParseSmtpPortMap(smtp_ports, &smtp.ports)) {
     std::fprintf(stderr, "mxray-fleet: bad --smtp-ports %s\n", smtp_ports.c_str());
     return 2;
@@ -168,7 +175,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   absl::Status status;
-  if (!domains_path.empty()) status = (*fleet)->WriteDomainList(domains_path);
+  if (!ca_out.empty()) status = (*fleet)->ca().WriteRootPem(ca_out);
+  if (status.ok() && !domains_path.empty()) status = (*fleet)->WriteDomainList(domains_path);
   if (status.ok() && !expectations_path.empty()) {
     status = (*fleet)->WriteExpectations(expectations_path);
   }
@@ -199,10 +207,10 @@ int main(int argc, char** argv) {
     mxray::fleet::SmtpStats m = (*fleet)->smtp_stats();
     std::fprintf(stderr,
                  "mxray-fleet: smtp connections=%llu max_per_address=%llu rejected=%llu "
-                 "dropped=%llu\n",
+                 "dropped=%llu tls_handshakes=%llu\n",
                  (unsigned long long)m.TotalConnections(),
                  (unsigned long long)m.MaxConcurrentPerAddress(), (unsigned long long)m.rejected,
-                 (unsigned long long)m.dropped);
+                 (unsigned long long)m.dropped, (unsigned long long)m.tls_handshakes);
     for (const auto& [ip, n] : m.max_concurrent) {
       if (n > 1)
         std::fprintf(stderr, "mxray-fleet: %llu at once to %s\n", (unsigned long long)n,

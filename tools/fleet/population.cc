@@ -66,6 +66,20 @@ void AppendJsonPorts(const std::vector<ExpectedPort>& ports, std::string* out) {
     out->append(",\"auth\":");
     AppendJsonStrings(p.auth, out);
     if (p.size) absl::StrAppend(out, ",\"size\":", *p.size);
+    if (p.starttls_code >= 0) absl::StrAppend(out, ",\"starttls_code\":", p.starttls_code);
+    if (!p.tls_version.empty()) {
+      out->append(",\"tls_version\":");
+      AppendJsonString(p.tls_version, out);
+      out->append(",\"verify_status\":");
+      AppendJsonString(p.verify_status, out);
+      out->append(",\"key_type\":");
+      AppendJsonString(p.key_type, out);
+      absl::StrAppend(out, ",\"key_bits\":", p.key_bits);
+    }
+    out->append(p.ehlo_tls ? ",\"ehlo_tls\":true" : ",\"ehlo_tls\":false");
+    out->append(",\"auth_after_tls\":");
+    AppendJsonStrings(p.auth_after_tls, out);
+    out->append(p.injected ? ",\"injected\":true" : ",\"injected\":false");
     out->push_back('}');
   }
   out->push_back(']');
@@ -279,12 +293,37 @@ std::string Population::SmtpHostName(std::string_view ip) const {
   return absl::StrCat("mx-", v4[0], "-", v4[1], "-", v4[2], "-", v4[3], ".fleet.test");
 }
 
-std::vector<ExpectedPort> Population::ExpectPorts(std::string_view ip) const {
+std::optional<Ipv4> Population::SmtpKindHostAddress(std::string_view host_name) const {
+  constexpr std::string_view kSuffix = ".fleet.test";
+  if (!host_name.ends_with(kSuffix)) return std::nullopt;
+  const std::string_view label = host_name.substr(0, host_name.size() - kSuffix.size());
+  const size_t dash = label.rfind('-');
+  if (dash == std::string_view::npos) return std::nullopt;
+  const std::string_view digits = label.substr(dash + 1);
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (digits.empty() || digits[0] == '0' || ec != std::errc() ||
+      end != digits.data() + digits.size() || n == 0 || n > options_.smtp.hosts_per_kind) {
+    return std::nullopt;
+  }
+  std::optional<DomainKind> kind = DomainKindFromName(label.substr(0, dash));
+  if (!kind || !IsSmtpKind(*kind) || DomainKindLabel(*kind) != label.substr(0, dash)) {
+    return std::nullopt;
+  }
+  return SmtpKindAddress(*kind, n);
+}
+
+std::vector<ExpectedPort> Population::ExpectPorts(std::string_view ip,
+                                                  std::string_view exchange) const {
   std::array<SmtpBehaviour, kSmtpPortCount> behaviours = SmtpBehavioursAt(ip);
+  const std::string host_name = SmtpHostName(ip);
+  const PortContext where{.host_name = host_name,
+                          .exchange = exchange.empty() ? std::string_view(host_name) : exchange,
+                          .tls = options_.smtp.tls};
   std::vector<ExpectedPort> ports;
   ports.reserve(kSmtpPortCount);
   for (size_t k = 0; k < kSmtpPortCount; ++k) {
-    ports.push_back(ExpectPort(behaviours[k], kSmtpLogicalPorts[k]));
+    ports.push_back(ExpectPort(behaviours[k], kSmtpLogicalPorts[k], where));
   }
   return ports;
 }
@@ -294,7 +333,9 @@ Expectation Population::Expect(size_t i) const {
   if (!options_.smtp.enabled) return e;
   for (ExpectedExchange& x : e.mx) {
     x.ports.reserve(x.addresses.size());
-    for (const std::string& address : x.addresses) x.ports.push_back(ExpectPorts(address));
+    for (const std::string& address : x.addresses) {
+      x.ports.push_back(ExpectPorts(address, x.exchange));
+    }
   }
   return e;
 }
@@ -488,6 +529,27 @@ Expectation Population::ExpectDns(size_t i) const {
     case DomainKind::kSmtpSilentAfterEhlo:
       e.mx.push_back(own_exchange("ok", {AddressText(SmtpHostOf(i))}));
       break;
+    case DomainKind::kTlsExpired:
+    case DomainKind::kTlsNotYetValid:
+    case DomainKind::kTlsSelfSigned:
+    case DomainKind::kTlsUntrustedCa:
+    case DomainKind::kTlsWrongName:
+    case DomainKind::kTlsWildcard:
+    case DomainKind::kTls12Only:
+    case DomainKind::kTls10Only:
+    case DomainKind::kTlsRsa:
+    case DomainKind::kTlsEcdsa:
+    case DomainKind::kStarttls454:
+    case DomainKind::kStarttlsGarbage:
+    case DomainKind::kStarttlsInjection:
+    case DomainKind::kTlsStall:
+    case DomainKind::kAuthAfterTls:
+    case DomainKind::kAuthBeforeTls: {
+      const std::string host = AddressText(SmtpHostOf(i));
+      e.mx.push_back(
+          {.preference = 10, .exchange = SmtpHostName(host), .status = "ok", .addresses = {host}});
+      break;
+    }
   }
   from_exchanges();
   return e;

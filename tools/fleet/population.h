@@ -20,6 +20,14 @@
 //                   what each plays is SmtpKindBehaviours(K, n).
 //   ::1             the only IPv6 address handed out; SMTP (Postfix flavour).
 // Addresses outside the SMTP plan refuse connections, and the expectations say so.
+//
+// Host names and TLS. Every SMTP address has a name (SmtpHostName): the provider hosts' are the
+// MX names their domains use; the kinds' hosts are "<kind-label>-<n>.fleet.test" (DNS serves
+// their A records); the own pool, bulk and ::1 have names of their own under fleet.test that no
+// MX uses. Each server's certificate (smtp_plan.h, TlsPlanOf) is for its own name plus its IP,
+// and mxray judges it against the domain's exchange name: plain provider domains verify ok,
+// while mx.<domain> on an own-pool, bulk, ::1 or plaintext-case host is a hostname_mismatch
+// (a vanity MX name on a shared host). The TLS kinds' MX is the host's own name.
 #ifndef MXRAY_TOOLS_FLEET_POPULATION_H_
 #define MXRAY_TOOLS_FLEET_POPULATION_H_
 
@@ -127,17 +135,24 @@ class Population {
   // Every address with at least one SMTP socket: provider hosts, own pool, bulk, ::1, then the
   // SMTP kinds' hosts. Empty when SMTP is disabled.
   std::vector<std::string> SmtpAddresses() const;
-  // The name the server on `ip` gives itself: "mx1.provider-3.test", "smtp-drip-2.fleet.test".
+  // The name the server on `ip` gives itself and its certificate is for:
+  // "mx1.provider-3.test", "smtp-drip-2.fleet.test", "mx-127-2-0-5.fleet.test".
   std::string SmtpHostName(std::string_view ip) const;
-  // The records mxray must make of `ip` on 25, 465 and 587.
-  std::vector<ExpectedPort> ExpectPorts(std::string_view ip) const;
+  // The address "<kind-label>-<n>.fleet.test" names (the SMTP kinds' hosts), if it is one of
+  // ours and in the plan.
+  std::optional<Ipv4> SmtpKindHostAddress(std::string_view host_name) const;
+  // The records mxray must make of `ip` on 25, 465 and 587 when it probes the address for the
+  // MX name `exchange` (TLS is judged against it); without one, for the server's own name.
+  std::vector<ExpectedPort> ExpectPorts(std::string_view ip, std::string_view exchange = {}) const;
 
   Expectation Expect(size_t i) const;
   // One JSON line, no trailing newline (replaces *json_line):
   // {"domain","kind","status","mx_source",["mx_cname"],["mx_truncated"],"mx":[{"preference",
   //  "exchange","status",["cname"],["addresses_truncated"],"addresses",["ports"]}]}
   // where "ports" (when SMTP is enabled and the exchange has addresses) holds, per address, the
-  // list [{"port","state","outcome",["banner_code"],"starttls","auth",["size"]}] for 25, 465, 587.
+  // list for 25, 465, 587 of [{"port","state","outcome",["banner_code"],"starttls","auth",
+  // ["size"],["starttls_code"],["tls_version","verify_status","key_type","key_bits"],"ehlo_tls",
+  // "auth_after_tls","injected"}] (ExpectedPort's fields, optional ones when set).
   void WriteExpectation(size_t i, std::string* json_line) const;
   static void ExpectationToJson(const Expectation& e, std::string* json_line);
   static std::string_view KindName(DomainKind kind) { return DomainKindName(kind); }

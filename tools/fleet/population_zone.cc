@@ -120,6 +120,15 @@ PopulationZone::Step PopulationZone::Node(std::string_view name, uint16_t qtype,
     w->AddA(name, Population::ProviderAddress(p, host), kTtl);
     return Step::kRecords;
   }
+  if (label == "fleet") {
+    // The SMTP kinds' hosts by name: the TLS kinds' exchanges.
+    if (sub.empty()) return Step::kNodata;
+    std::optional<Ipv4> host = population_->SmtpKindHostAddress(name);
+    if (!host) return Step::kNxdomain;
+    if (qtype != kTypeA) return Step::kNodata;
+    w->AddA(name, *host, kTtl);
+    return Step::kRecords;
+  }
   std::optional<size_t> index = population_->FindDomain(label);
   if (!index) return Step::kNxdomain;
   return DomainNode(*index, domain, sub, name, qtype, w, target, result);
@@ -370,6 +379,21 @@ PopulationZone::Step PopulationZone::DomainNode(size_t index, std::string_view d
 
     default:
       break;
+  }
+  if (IsTlsKind(kind)) {
+    // MX 10 <kind-label>-<n>.fleet.test: the host's own name, whose A record is served above.
+    if (!apex) return Step::kNxdomain;
+    if (qtype != kTypeMx) return Step::kNodata;
+    const Ipv4 host = population_->SmtpHostOf(index);
+    w->AddMx(name, 10,
+             scratch.Clear()
+                 .Add(DomainKindLabel(kind))
+                 .Add("-")
+                 .Add(size_t(host[3]))
+                 .Add(".fleet.test")
+                 .view(),
+             kTtl);
+    return Step::kRecords;
   }
   if (IsSmtpKind(kind)) {
     // MX 10 mx.<domain>, mx.<domain> A 127.4.<kind>.<n>: the case is in the mail server.

@@ -1,10 +1,12 @@
 // The fleet's SMTP servers (see smtp_server.h): sockets and the port plan, the connection state
-// machine of every behaviour, timers on one timerfd, and the counters.
+// machine of every behaviour, TLS over memory BIOs, timers on one timerfd, and the counters.
 #include "tools/fleet/smtp_server.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
 #include <poll.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -16,6 +18,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 
 #include "absl/strings/str_cat.h"
 
@@ -23,6 +26,10 @@ namespace mxray::fleet {
 namespace {
 
 using B = SmtpBehaviour;
+
+static_assert(kTls10 == TLS1_VERSION && kTls11 == TLS1_1_VERSION && kTls12 == TLS1_2_VERSION &&
+              kTls13 == TLS1_3_VERSION);
+constexpr int64_t kDaySeconds = 86400;
 
 // Descriptors left to the rest of the process when checking the plan against RLIMIT_NOFILE.
 constexpr size_t kDescriptorHeadroom = 1024;
@@ -128,7 +135,7 @@ std::string Printable(std::string_view s) {
 
 }  // namespace
 
-uint64_t SmtpStats::ConnectionsTo(std::string_view ip, uint16_t port) const {
+uint16_t SmtpStats::Logical(uint16_t port) const {
   uint16_t logical = port;
   for (size_t k = 0; k < kSmtpPortCount; ++k) {
     if (port == ports[k] && port != kSmtpLogicalPorts[0] && port != kSmtpLogicalPorts[1] &&
@@ -136,8 +143,17 @@ uint64_t SmtpStats::ConnectionsTo(std::string_view ip, uint16_t port) const {
       logical = kSmtpLogicalPorts[k];
     }
   }
-  auto it = accepted.find({std::string(ip), logical});
+  return logical;
+}
+
+uint64_t SmtpStats::ConnectionsTo(std::string_view ip, uint16_t port) const {
+  auto it = accepted.find({std::string(ip), Logical(port)});
   return it == accepted.end() ? 0 : it->second;
+}
+
+std::string SmtpStats::SniAt(std::string_view ip, uint16_t port) const {
+  auto it = sni.find({std::string(ip), Logical(port)});
+  return it == sni.end() ? std::string() : it->second;
 }
 
 uint64_t SmtpStats::MaxConcurrentTo(std::string_view ip) const {
@@ -153,8 +169,12 @@ uint64_t SmtpStats::MaxConcurrentPerAddress() const {
 
 absl::StatusOr<std::unique_ptr<SmtpServer>> SmtpServer::Create(EpollLoop* loop,
                                                                const Population* population,
-                                                               const SmtpOptions& options) {
-  std::unique_ptr<SmtpServer> server(new SmtpServer(loop, population, options));
+                                                               const SmtpOptions& options,
+                                                               TestCa* ca) {
+  if (options.tls && ca == nullptr) {
+    return absl::InvalidArgumentError("SMTP with TLS needs a certificate authority");
+  }
+  std::unique_ptr<SmtpServer> server(new SmtpServer(loop, population, options, ca));
   absl::Status status = server->Plan();
   if (status.ok()) status = server->BindAll();
   if (!status.ok()) return status;
@@ -174,8 +194,9 @@ absl::StatusOr<std::unique_ptr<SmtpServer>> SmtpServer::Create(EpollLoop* loop,
   return server;
 }
 
-SmtpServer::SmtpServer(EpollLoop* loop, const Population* population, const SmtpOptions& options)
-    : loop_(loop), population_(population), options_(options) {}
+SmtpServer::SmtpServer(EpollLoop* loop, const Population* population, const SmtpOptions& options,
+                       TestCa* ca)
+    : loop_(loop), population_(population), options_(options), ca_(ca) {}
 
 SmtpServer::~SmtpServer() {
   for (Conn& c : conns_) {
@@ -209,6 +230,7 @@ absl::Status SmtpServer::Plan() {
     addresses_.push_back(std::move(a));
   }
   accepted_ = std::make_unique<std::atomic<uint64_t>[]>(sockets_.size());
+  sni_.resize(sockets_.size());
   max_open_ = std::make_unique<std::atomic<uint64_t>[]>(addresses_.size());
 
   // Budget: every socket is a descriptor for the life of the fleet, in a process that may also
@@ -372,6 +394,14 @@ SmtpStats SmtpServer::stats() const {
   for (size_t a = 0; a < addresses_.size(); ++a) {
     if (uint64_t n = get(max_open_[a])) s.max_concurrent[addresses_[a].ip] = n;
   }
+  s.tls_handshakes = get(counters_.handshakes);
+  std::lock_guard<std::mutex> lock(sni_mu_);
+  for (size_t i = 0; i < sockets_.size(); ++i) {
+    if (!sni_[i].empty()) {
+      s.sni[{addresses_[sockets_[i].address].ip, kSmtpLogicalPorts[sockets_[i].port_index]}] =
+          sni_[i];
+    }
+  }
   return s;
 }
 
@@ -384,6 +414,9 @@ void SmtpServer::ResetStats() {
   counters_.rejected.store(0, std::memory_order_relaxed);
   counters_.dropped.store(0, std::memory_order_relaxed);
   counters_.lifetime_closed.store(0, std::memory_order_relaxed);
+  counters_.handshakes.store(0, std::memory_order_relaxed);
+  std::lock_guard<std::mutex> lock(sni_mu_);
+  for (std::string& sni : sni_) sni.clear();
 }
 
 bool SmtpServer::WaitIdle(int64_t timeout_ms) const {
@@ -489,6 +522,11 @@ void SmtpServer::OnAccept(uint32_t socket_index, bool drain) {
     c.due_ms = -1;
     c.opened_ms = EpollLoop::NowMs();
     c.peer.clear();
+    c.tls = Tls::kOff;
+    c.tls_pending = false;
+    c.ssl.reset();
+    c.wire_off = 0;
+    c.hello_bytes = 0;
     // Counted before anything can close it again.
     Address& a = addresses_[address];
     c.prev = kNil;
@@ -538,6 +576,14 @@ void SmtpServer::CountConcurrency(uint32_t slot) {
 }
 
 void SmtpServer::Start(uint32_t slot) {
+  if (ImplicitTls(conns_[slot].socket)) {
+    StartTls(slot);  // the greeting comes once the handshake completes
+    return;
+  }
+  Greet(slot);
+}
+
+void SmtpServer::Greet(uint32_t slot) {
   Conn& c = conns_[slot];
   const std::string& name = addresses_[sockets_[c.socket].address].name;
   switch (c.behaviour) {
@@ -631,6 +677,9 @@ void SmtpServer::Emit(uint32_t slot, std::string_view text, After after) {
     case After::kStreamContinuation:
       c.stream = Stream::kContinuation;
       break;
+    case After::kStartTls:
+      c.tls_pending = true;
+      break;
   }
   Flush(slot);
 }
@@ -638,27 +687,36 @@ void SmtpServer::Emit(uint32_t slot, std::string_view text, After after) {
 bool SmtpServer::Flush(uint32_t slot) {
   Conn& c = conns_[slot];
   while (c.out_off < c.out.size()) {
-    ssize_t n = send(c.fd, c.out.data() + c.out_off, c.out.size() - c.out_off, MSG_NOSIGNAL);
-    if (n > 0) {
-      c.out_off += size_t(n);
-    } else if (n < 0 && errno == EINTR) {
-      continue;
-    } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+    const ssize_t n = SendSome(slot, c.out.data() + c.out_off, c.out.size() - c.out_off);
+    if (n < 0) {
+      Close(slot);
+      return false;
+    }
+    if (n == 0) {
       if (c.out_off >= kOutHighWater) {
         c.out.erase(0, c.out_off);
         c.out_off = 0;
       }
       return true;
-    } else {
-      Close(slot);
-      return false;
     }
+    c.out_off += size_t(n);
   }
   c.out.clear();
   c.out_off = 0;
+  if (c.ssl && !SendWire(slot)) {
+    Close(slot);
+    return false;
+  }
+  if (c.wire_off < c.wire.size()) return true;  // the last record is still on its way
   if (c.close_after_flush) {
     Close(slot);
     return false;
+  }
+  if (c.tls_pending) {
+    c.tls_pending = false;
+    const uint16_t generation = c.generation;
+    StartTls(slot);
+    return conns_[slot].fd >= 0 && conns_[slot].generation == generation;
   }
   if (c.stream != Stream::kNone) return PumpStream(slot);
   return true;
@@ -676,19 +734,68 @@ bool SmtpServer::PumpStream(uint32_t slot) {
     const size_t off = size_t(c.streamed % pattern.size());
     const size_t len = std::min({pattern.size() - off, kStreamBurstBytes - burst,
                                  size_t(options_.stream_bytes_max - c.streamed)});
-    ssize_t n = send(c.fd, pattern.data() + off, len, MSG_NOSIGNAL);
+    const ssize_t n = SendSome(slot, pattern.data() + off, len);
+    if (n < 0) {
+      Close(slot);  // the client left: stop
+      return false;
+    }
+    if (n == 0) return true;
+    c.streamed += uint64_t(n);
+    burst += size_t(n);
+  }
+  return true;
+}
+
+ssize_t SmtpServer::SendSome(uint32_t slot, const char* data, size_t len) {
+  Conn& c = conns_[slot];
+  if (!c.ssl) {
+    for (;;) {
+      const ssize_t n = send(c.fd, data, len, MSG_NOSIGNAL);
+      if (n >= 0) return n;
+      if (errno == EINTR) continue;
+      return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+  }
+  // One record at a time: the next is encrypted only once the last has gone, so that `wire`
+  // stays bounded while the client reads slowly.
+  if (!SendWire(slot)) return -1;
+  if (c.wire_off < c.wire.size()) return 0;
+  const int n = SSL_write(c.ssl.get(), data, int(std::min(len, kTlsRecordBytes)));
+  if (n <= 0) {
+    ERR_clear_error();
+    return -1;
+  }
+  return SendWire(slot) ? n : -1;
+}
+
+bool SmtpServer::SendWire(uint32_t slot) {
+  Conn& c = conns_[slot];
+  if (c.wire_off == c.wire.size()) {
+    c.wire.clear();
+    c.wire_off = 0;
+  }
+  BIO* out = SSL_get_wbio(c.ssl.get());
+  const uint8_t* pending;
+  size_t pending_len;
+  if (BIO_mem_contents(out, &pending, &pending_len) && pending_len > 0) {
+    c.wire.append(reinterpret_cast<const char*>(pending), pending_len);
+    BIO_reset(out);
+  }
+  while (c.wire_off < c.wire.size()) {
+    const ssize_t n =
+        send(c.fd, c.wire.data() + c.wire_off, c.wire.size() - c.wire_off, MSG_NOSIGNAL);
     if (n > 0) {
-      c.streamed += uint64_t(n);
-      burst += size_t(n);
+      c.wire_off += size_t(n);
     } else if (n < 0 && errno == EINTR) {
       continue;
     } else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
       return true;
     } else {
-      Close(slot);  // the client left: stop
       return false;
     }
   }
+  c.wire.clear();
+  c.wire_off = 0;
   return true;
 }
 
@@ -697,14 +804,32 @@ bool SmtpServer::ReadInput(uint32_t slot) {
   for (;;) {
     Conn& c = conns_[slot];
     if (c.in.size() >= kInBytesMax) return true;  // paused until commands are answered
-    ssize_t n = recv(c.fd, buf, std::min(sizeof(buf), kInBytesMax - c.in.size()), 0);
-    if (n > 0) {
-      if (!c.spoke) {
-        // The client's first words: a client that keeps to one connection per address has
-        // closed every earlier one by now.
-        c.spoke = true;
-        CountConcurrency(slot);
+    const size_t room = std::min(sizeof(buf), kInBytesMax - c.in.size());
+    ssize_t n;
+    if (c.ssl) {
+      n = SSL_read(c.ssl.get(), buf, int(room));
+      if (n <= 0) {
+        const int error = SSL_get_error(c.ssl.get(), int(n));
+        ERR_clear_error();
+        if (error != SSL_ERROR_WANT_READ) {  // close_notify, or a broken record
+          Close(slot);
+          return false;
+        }
+        switch (RecvTls(slot)) {
+          case Io::kData:
+            continue;
+          case Io::kAgain:
+            return true;
+          case Io::kEnd:
+            Close(slot);
+            return false;
+        }
       }
+    } else {
+      n = recv(c.fd, buf, room, 0);
+    }
+    if (n > 0) {
+      NoteSpoke(slot);
       c.in.append(buf, size_t(n));
       // The bytes after the last LF are the line still unfinished.
       const size_t lf = c.in.rfind('\n');
@@ -728,12 +853,55 @@ bool SmtpServer::ReadInput(uint32_t slot) {
   }
 }
 
+void SmtpServer::NoteSpoke(uint32_t slot) {
+  if (conns_[slot].spoke) return;
+  // The client's first words: a client that keeps to one connection per address has closed
+  // every earlier one by now.
+  conns_[slot].spoke = true;
+  CountConcurrency(slot);
+}
+
+bool SmtpServer::ReadRaw(uint32_t slot) {
+  char buf[4096];
+  for (;;) {
+    Conn& c = conns_[slot];
+    const ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
+    if (n == 0 || (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      Close(slot);
+      return false;
+    }
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return true;
+    }
+    NoteSpoke(slot);
+    if (c.tls != Tls::kHello) continue;  // kDiscard
+    // The ClientHello's record: a 5-byte header whose last two bytes are the body's length,
+    // kept in `in` (unused in this state) until it is whole.
+    if (c.in.size() < 5) c.in.append(buf, std::min(size_t(n), 5 - c.in.size()));
+    c.hello_bytes += uint32_t(n);
+    if (c.in.size() < 5) continue;
+    const size_t length = size_t(uint8_t(c.in[3])) << 8 | uint8_t(c.in[4]);
+    if (c.hello_bytes < std::min(5 + length, kHelloBytesMax)) continue;
+    c.in.clear();
+    // Read whole: answer it with something that is no ServerHello, and say nothing more.
+    c.tls = Tls::kDiscard;
+    c.out.append(kTlsGarbage);
+    if (!Flush(slot)) return false;
+  }
+}
+
 void SmtpServer::ProcessInput(uint32_t slot) {
   const uint16_t generation = conns_[slot].generation;
+  const uint32_t epoch = conns_[slot].input_epoch;
   size_t pos = 0;
   for (;;) {
     Conn& c = conns_[slot];
     if (c.fd < 0 || c.generation != generation) return;
+    // TLS has started (or will once the 220 is out): the plaintext that followed STARTTLS is
+    // thrown away, as Postfix does, rather than read as if it had come through TLS.
+    if (c.input_epoch != epoch) return;
+    if (c.tls_pending || (c.tls != Tls::kOff && c.tls != Tls::kOn)) break;
     // Servers that do not listen (or no longer do) throw input away; the others take one line
     // at a time, and only when the previous reply has gone out.
     const bool deaf = c.behaviour == B::kSilent || c.behaviour == B::kDrip ||
@@ -807,7 +975,7 @@ void SmtpServer::Command(uint32_t slot, std::string_view line) {
   } else if (verb == "NOOP" || verb == "RSET") {
     Reply(slot, "250 2.0.0 Ok\r\n", After::kNothing);
   } else if (verb == "STARTTLS") {
-    Reply(slot, "454 4.7.0 TLS not available\r\n", After::kNothing);  // until the fleet has TLS
+    StartTlsCommand(slot);
   } else if (verb.empty()) {
     Reply(slot, "500 5.5.2 Error: bad syntax\r\n", After::kNothing);
   } else {
@@ -819,7 +987,10 @@ void SmtpServer::Ehlo(uint32_t slot, std::string_view argument) {
   Conn& c = conns_[slot];
   const std::string& name = addresses_[sockets_[c.socket].address].name;
   const EsmtpProfile& profile = ProfileOf(c.behaviour);
-  std::string reply = absl::StrCat("250", profile.extensions.empty() ? " " : "-", name);
+  std::vector<std::string_view> extensions =
+      c.tls == Tls::kOn ? profile.tls_extensions : profile.extensions;
+  if (!options_.tls) std::erase(extensions, std::string_view("STARTTLS"));
+  std::string reply = absl::StrCat("250", extensions.empty() ? " " : "-", name);
   if (profile.hello != EsmtpProfile::Hello::kName && c.peer.empty()) c.peer = PeerText(c.fd);
   if (profile.hello == EsmtpProfile::Hello::kHelloArgPeer) {
     absl::StrAppend(&reply, " Hello ", Printable(argument), " [", c.peer, "]");
@@ -827,19 +998,200 @@ void SmtpServer::Ehlo(uint32_t slot, std::string_view argument) {
     absl::StrAppend(&reply, " Hello [", c.peer, "]");
   }
   reply += "\r\n";
-  for (size_t i = 0; i < profile.extensions.size(); ++i) {
-    reply.append(i + 1 == profile.extensions.size() ? "250 " : "250-")
-        .append(profile.extensions[i])
-        .append("\r\n");
+  for (size_t i = 0; i < extensions.size(); ++i) {
+    reply.append(i + 1 == extensions.size() ? "250 " : "250-").append(extensions[i]).append("\r\n");
   }
   Reply(slot, reply, After::kNothing);
+}
+
+void SmtpServer::StartTlsCommand(uint32_t slot) {
+  Conn& c = conns_[slot];
+  if (c.tls != Tls::kOff) {
+    Reply(slot, "554 5.5.1 Error: TLS already active\r\n", After::kNothing);
+    return;
+  }
+  if (!options_.tls || !ProfileOf(c.behaviour).starttls) {
+    Reply(slot, "502 5.5.2 Error: command not recognized\r\n", After::kNothing);
+    return;
+  }
+  switch (TlsPlanOf(c.behaviour).answer) {
+    case TlsAnswer::kRejected:
+      Reply(slot, "454 4.7.0 TLS not available due to local problem\r\n", After::kNothing);
+      return;
+    case TlsAnswer::kInjection:
+      // One write: a client that reads the 220 gets the injected line in the same read, as if
+      // a man in the middle had appended it to the plaintext.
+      Reply(slot, "220 2.0.0 Ready to start TLS\r\n250 injected\r\n", After::kStartTls);
+      return;
+    default:
+      Reply(slot, "220 2.0.0 Ready to start TLS\r\n", After::kStartTls);
+      return;
+  }
+}
+
+bool SmtpServer::ImplicitTls(uint32_t socket) const {
+  const Socket& s = sockets_[socket];
+  return options_.tls && kSmtpLogicalPorts[s.port_index] == 465 && s.behaviour != B::kPlain465;
+}
+
+SSL_CTX* SmtpServer::ContextFor(uint32_t socket) {
+  Socket& s = sockets_[socket];
+  if (s.tls_ctx != nullptr) return s.tls_ctx;
+  const Address& a = addresses_[s.address];
+  const TlsPlan plan = TlsPlanOf(s.behaviour);
+  const auto key =
+      std::make_tuple(s.address, uint8_t(plan.cert), plan.rsa, plan.min_version, plan.max_version);
+  if (auto it = contexts_.find(key); it != contexts_.end()) {
+    s.tls_ctx = it->second.get();
+    return s.tls_ctx;
+  }
+  CertSpec spec{.dns_names = CertDnsNames(plan.cert, a.name),
+                .ip_addresses = {a.ip},
+                .key = plan.rsa ? TestKeyType::kRsa2048 : TestKeyType::kEcdsaP256};
+  const int64_t now = int64_t(time(nullptr));
+  switch (plan.cert) {
+    case TlsCert::kExpired:
+      spec.not_before = now - 120 * kDaySeconds;
+      spec.not_after = now - 30 * kDaySeconds;
+      break;
+    case TlsCert::kNotYetValid:
+      spec.not_before = now + 30 * kDaySeconds;
+      spec.not_after = now + 120 * kDaySeconds;
+      break;
+    case TlsCert::kSelfSigned:
+      spec.issuer = CertSpec::Issuer::kSelf;
+      break;
+    case TlsCert::kUntrustedCa:
+      spec.issuer = CertSpec::Issuer::kUntrustedCa;
+      break;
+    default:
+      break;
+  }
+  absl::StatusOr<IssuedCert> cert = ca_->Issue(spec);
+  if (!cert.ok()) return nullptr;
+  absl::StatusOr<bssl::UniquePtr<SSL_CTX>> ctx =
+      NewServerContext(*cert, plan.min_version, plan.max_version);
+  if (!ctx.ok()) return nullptr;
+  s.tls_ctx = ctx->get();
+  contexts_.emplace(key, *std::move(ctx));
+  return s.tls_ctx;
+}
+
+void SmtpServer::StartTls(uint32_t slot) {
+  Conn& c = conns_[slot];
+  ++c.input_epoch;
+  c.in.clear();
+  switch (TlsPlanOf(c.behaviour).answer) {
+    case TlsAnswer::kGarbage:
+      c.tls = Tls::kHello;
+      c.hello_bytes = 0;
+      return;
+    case TlsAnswer::kStall:
+      c.tls = Tls::kDiscard;
+      return;
+    default:
+      break;
+  }
+  SSL_CTX* ctx = ContextFor(c.socket);
+  bssl::UniquePtr<SSL> ssl(ctx ? SSL_new(ctx) : nullptr);
+  BIO* in = BIO_new(BIO_s_mem());
+  BIO* out = BIO_new(BIO_s_mem());
+  if (!ssl || !in || !out) {
+    BIO_free(in);
+    BIO_free(out);
+    ERR_clear_error();
+    Close(slot);
+    return;
+  }
+  SSL_set_bio(ssl.get(), in, out);
+  SSL_set_accept_state(ssl.get());
+  // A reply and the close_notify after it, or a flight and the greeting, are small writes back
+  // to back: Nagle would hold the second for the client's delayed ACK.
+  int one = 1;
+  setsockopt(c.fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  c.ssl = std::move(ssl);
+  c.tls = Tls::kHandshake;
+  DriveHandshake(slot);  // the ClientHello may be here already
+}
+
+SmtpServer::Io SmtpServer::RecvTls(uint32_t slot) {
+  Conn& c = conns_[slot];
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = recv(c.fd, buf, sizeof(buf), 0);
+    if (n > 0) {
+      NoteSpoke(slot);
+      BIO_write(SSL_get_rbio(c.ssl.get()), buf, int(n));
+      return Io::kData;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return Io::kAgain;
+    return Io::kEnd;
+  }
+}
+
+bool SmtpServer::DriveHandshake(uint32_t slot) {
+  for (;;) {
+    Conn& c = conns_[slot];
+    const int r = SSL_do_handshake(c.ssl.get());
+    if (!SendWire(slot)) {
+      Close(slot);
+      return false;
+    }
+    if (r == 1) {
+      const uint16_t generation = c.generation;
+      c.tls = Tls::kOn;
+      Bump(counters_.handshakes);
+      if (const char* sni = SSL_get_servername(c.ssl.get(), TLSEXT_NAMETYPE_host_name)) {
+        std::lock_guard<std::mutex> lock(sni_mu_);
+        sni_[c.socket] = sni;
+      }
+      auto alive = [&] { return conns_[slot].fd >= 0 && conns_[slot].generation == generation; };
+      if (!c.greeted) Greet(slot);  // implicit TLS: the greeting comes inside
+      if (!alive()) return false;
+      // The client's first record may have come with its Finished, already out of the socket:
+      // nothing would wake us for it (this may run from a timer, not from a read event).
+      if (!ReadInput(slot)) return false;
+      ProcessInput(slot);
+      return alive();
+    }
+    const int error = SSL_get_error(c.ssl.get(), r);
+    ERR_clear_error();
+    if (error != SSL_ERROR_WANT_READ) {
+      Close(slot);  // whatever the client sent was no handshake we could finish
+      return false;
+    }
+    switch (RecvTls(slot)) {
+      case Io::kData:
+        continue;
+      case Io::kAgain:
+        return true;
+      case Io::kEnd:
+        Close(slot);
+        return false;
+    }
+  }
 }
 
 void SmtpServer::UpdateInterest(uint32_t slot) {
   Conn& c = conns_[slot];
   uint32_t events = EPOLLRDHUP;  // a client that leaves is noticed even while reading pauses
-  if (c.in.size() < kInBytesMax && c.out.size() - c.out_off < kOutHighWater) events |= EPOLLIN;
-  if (c.out_off < c.out.size() || c.stream != Stream::kNone) events |= EPOLLOUT;
+  const bool wire = c.wire_off < c.wire.size();
+  switch (c.tls) {
+    case Tls::kHandshake:
+    case Tls::kHello:
+    case Tls::kDiscard:
+      events |= EPOLLIN;
+      if (wire || c.out_off < c.out.size()) events |= EPOLLOUT;
+      break;
+    case Tls::kOff:
+    case Tls::kOn:
+      if (c.in.size() < kInBytesMax && c.out.size() - c.out_off < kOutHighWater) {
+        events |= EPOLLIN;
+      }
+      if (wire || c.out_off < c.out.size() || c.stream != Stream::kNone) events |= EPOLLOUT;
+      break;
+  }
   if (events == c.events) return;
   c.events = events;
   if (!loop_->Rewatch(c.fd, events, handler_id_, ConnTag(slot)).ok()) Close(slot);
@@ -852,14 +1204,46 @@ void SmtpServer::OnConn(uint32_t slot, uint32_t events) {
     Close(slot);
     return;
   }
-  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
-    if (!ReadInput(slot)) return;
-    if (events & (EPOLLRDHUP | EPOLLHUP)) {  // the client is gone; its last words do not matter
-      Close(slot);
+  const bool gone = events & (EPOLLRDHUP | EPOLLHUP);
+  switch (conns_[slot].tls) {
+    case Tls::kHello:
+    case Tls::kDiscard:
+      if ((events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) && !ReadRaw(slot)) return;
+      if ((events & EPOLLOUT) && !Flush(slot)) return;
+      if (alive()) UpdateInterest(slot);
       return;
+    case Tls::kHandshake:
+      if ((events & EPOLLOUT) && !Flush(slot)) return;  // the server's flight
+      if (!DriveHandshake(slot)) return;
+      if (conns_[slot].tls == Tls::kHandshake) {
+        if (gone) {
+          Close(slot);
+        } else {
+          UpdateInterest(slot);
+        }
+        return;
+      }
+      // Complete: the client's first command may have come with its Finished.
+      events |= EPOLLIN;
+      break;
+    default:
+      break;
+  }
+  if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP)) {
+    // Inside TLS, input may wait in the SSL rather than in the socket once `in` has room again
+    // (nothing would wake us for it), so read until neither has any or `in` is full.
+    for (int round = 0; round < 4; ++round) {
+      if (!ReadInput(slot)) return;
+      if (gone) {  // the client is gone; its last words do not matter
+        Close(slot);
+        return;
+      }
+      const size_t before = conns_[slot].in.size();
+      ProcessInput(slot);
+      if (!alive()) return;
+      const Conn& c = conns_[slot];
+      if (!c.ssl || c.in.size() >= before || c.in.size() >= kInBytesMax) break;
     }
-    ProcessInput(slot);
-    if (!alive()) return;
   }
   if ((events & EPOLLOUT) && !Flush(slot)) return;
   if (alive()) UpdateInterest(slot);
@@ -947,14 +1331,23 @@ void SmtpServer::Close(uint32_t slot, bool abort) {
   if (abort) {
     linger l{.l_onoff = 1, .l_linger = 0};  // close sends RST
     setsockopt(c.fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+  } else if (c.tls == Tls::kOn) {
+    // close_notify, as a real server says goodbye; best effort, the socket is closing anyway.
+    SSL_shutdown(c.ssl.get());
+    ERR_clear_error();
+    SendWire(slot);
   }
+  c.ssl.reset();
+  c.tls = Tls::kOff;
+  c.tls_pending = false;
   close(c.fd);
   const bool idle = counters_.descriptors.fetch_sub(1) == 1;
   c.fd = -1;
   ++c.generation;
   c.due_ms = -1;
   c.stream = Stream::kNone;
-  for (std::string* s : {&c.in, &c.out, &c.delayed}) {
+  c.wire_off = 0;
+  for (std::string* s : {&c.in, &c.out, &c.delayed, &c.wire}) {
     if (s->capacity() > kKeptCapacity) {
       std::string().swap(*s);
     } else {

@@ -2,12 +2,20 @@
 // every address on the same three port numbers, all served non-blocking on the fleet's EpollLoop
 // thread (no thread per connection). Each accepted connection plays the behaviour of the
 // address and port the client dialled (smtp_plan.h): ordinary ESMTP flavours and the hostile
-// cases of RELIABILITY.md. Delays (wide-area latency, slow greetings, the drip) are timers on the
-// loop, never sleeps. Every connection's buffers are bounded, and the server counts connections
-// per endpoint and concurrency per address for the tests.
+// cases of RELIABILITY.md, with real TLS (STARTTLS on 25 and 587, implicit on 465) and its
+// hostile cases. Delays (wide-area latency, slow greetings, the drip) are timers on the loop,
+// never sleeps. Every connection's buffers are bounded, and the server counts connections per
+// endpoint, concurrency per address, handshakes and the SNI it was sent, for the tests.
+//
+// TLS runs over memory BIOs: the server moves ciphertext between them and the non-blocking
+// socket itself (send with MSG_NOSIGNAL, so a client that leaves mid-record never raises
+// SIGPIPE in a process that may be mxray's own), and the SMTP logic above sees plaintext either
+// way. Certificates are issued by the fleet's TestCa on the first TLS connection to an address
+// (one per address and certificate kind), each with its own SSL_CTX, shared by its ports.
 #ifndef MXRAY_TOOLS_FLEET_SMTP_SERVER_H_
 #define MXRAY_TOOLS_FLEET_SMTP_SERVER_H_
 
+#include <openssl/ssl.h>
 #include <sys/socket.h>
 
 #include <array>
@@ -21,6 +29,7 @@
 #include <queue>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -28,6 +37,7 @@
 #include "tools/fleet/epoll_loop.h"
 #include "tools/fleet/population.h"
 #include "tools/fleet/smtp_plan.h"
+#include "tools/fleet/test_ca.h"
 
 namespace mxray::fleet {
 
@@ -55,6 +65,9 @@ struct SmtpOptions {
   size_t provider_hosts = 768;
   size_t own_addresses = 250;
   size_t hosts_per_kind = 4;
+  // TLS as SmtpPlan::tls says: STARTTLS and implicit TLS on 465 (true), or a plaintext-only
+  // fleet (false) where no EHLO offers STARTTLS and 465 speaks plaintext SMTP.
+  bool tls = true;
   // Limits of the server itself.
   size_t max_connections = 8192;              // open at once; more are accepted and closed
   uint32_t connection_lifetime_ms = 600'000;  // any connection is closed after this long
@@ -64,7 +77,8 @@ struct SmtpOptions {
     return {.enabled = enabled,
             .provider_hosts = provider_hosts,
             .own_addresses = own_addresses,
-            .hosts_per_kind = hosts_per_kind};
+            .hosts_per_kind = hosts_per_kind,
+            .tls = tls};
   }
 };
 
@@ -92,6 +106,8 @@ struct SmtpStats {
   uint64_t MaxConcurrentTo(std::string_view ip) const;
   uint64_t MaxConcurrentPerAddress() const;
   uint64_t TotalConnections() const { return total_accepted; }
+  // The server name (SNI) the last handshake on (ip, port) that sent one carried; "" if none.
+  std::string SniAt(std::string_view ip, uint16_t port) const;
 
   uint64_t total_accepted = 0;
   uint64_t open = 0;      // connections open now
@@ -101,16 +117,23 @@ struct SmtpStats {
   std::array<uint16_t, kSmtpPortCount> ports = {};                // dialled numbers of 25, 465, 587
   std::map<std::pair<std::string, uint16_t>, uint64_t> accepted;  // non-zero entries only
   std::map<std::string, uint64_t> max_concurrent;                 // non-zero entries only
+  // Per (ip, logical port), the SNI of the last handshake that sent one; such endpoints only.
+  std::map<std::pair<std::string, uint16_t>, std::string> sni;
+  uint64_t tls_handshakes = 0;  // server handshakes completed (STARTTLS and implicit)
+
+ private:
+  uint16_t Logical(uint16_t port) const;  // a dialled number to its logical port
 };
 
 class SmtpServer : public EpollLoop::Handler {
  public:
   // Binds every socket of `population`'s SMTP plan and registers them on `loop`; serving starts
-  // when the loop runs. `population` must outlive the server; the loop must be stopped before
-  // the server is destroyed.
+  // when the loop runs. `population` and `ca` (which issues the servers' certificates; may be
+  // null only without TLS) must outlive the server; the loop must be stopped before the server
+  // is destroyed.
   static absl::StatusOr<std::unique_ptr<SmtpServer>> Create(EpollLoop* loop,
                                                             const Population* population,
-                                                            const SmtpOptions& options);
+                                                            const SmtpOptions& options, TestCa* ca);
   ~SmtpServer() override;
 
   // The number dialled for a logical port (25, 465, 587); 0 for another.
@@ -133,10 +156,12 @@ class SmtpServer : public EpollLoop::Handler {
   void OnTick(int64_t now_ms) override;
 
  private:
-  static constexpr size_t kLineBytesMax = 4096;       // a longer line drops the connection
-  static constexpr size_t kInBytesMax = 8192;         // unprocessed input; past it reading pauses
-  static constexpr size_t kOutHighWater = 65536;      // unsent output; past it reading pauses
-  static constexpr size_t kStreamBurstBytes = 65536;  // endless output per event, for fairness
+  static constexpr size_t kLineBytesMax = 4096;        // a longer line drops the connection
+  static constexpr size_t kInBytesMax = 8192;          // unprocessed input; past it reading pauses
+  static constexpr size_t kOutHighWater = 65536;       // unsent output; past it reading pauses
+  static constexpr size_t kStreamBurstBytes = 65536;   // endless output per event, for fairness
+  static constexpr size_t kTlsRecordBytes = 16384;     // plaintext per SSL_write: one record
+  static constexpr size_t kHelloBytesMax = 16384 + 5;  // the longest ClientHello record we wait for
   static constexpr uint32_t kNil = UINT32_MAX;
 
   enum TagKind : uint64_t { kTagSocket = 0, kTagConn = 1, kTagTimer = 2, kTagSync = 3 };
@@ -156,17 +181,26 @@ class SmtpServer : public EpollLoop::Handler {
     SmtpBehaviour behaviour = SmtpBehaviour::kNone;
     int filler_fd = -1;   // kFiltered: the fleet's own connection that fills the accept queue
     bool paused = false;  // out of descriptors: re-armed on the next tick
+    SSL_CTX* tls_ctx = nullptr;  // made on first use; owned by contexts_
   };
   // What to do once a reply's bytes are queued.
   enum class After : uint8_t {
     kNothing,
-    kGreeted,            // commands are read from now on
-    kClose,              // once sent
-    kAbort,              // RST reset_delay_ms after the bytes
-    kStreamLine,         // then bytes without LF until the client leaves
-    kStreamContinuation  // then "250-" lines until the client leaves
+    kGreeted,             // commands are read from now on
+    kClose,               // once sent
+    kAbort,               // RST reset_delay_ms after the bytes
+    kStreamLine,          // then bytes without LF until the client leaves
+    kStreamContinuation,  // then "250-" lines until the client leaves
+    kStartTls,            // then TLS, once the bytes have gone out (the 220 to STARTTLS)
   };
   enum class Stream : uint8_t { kNone, kLine, kContinuation };
+  enum class Tls : uint8_t {
+    kOff,        // plaintext
+    kHandshake,  // the server side of a handshake is running
+    kOn,         // commands and replies go through TLS
+    kHello,      // TlsAnswer::kGarbage: reading the ClientHello, to answer it with garbage
+    kDiscard,    // reads and discards everything, never writes again (kStall, and after garbage)
+  };
   struct Conn {
     int fd = -1;
     uint16_t generation = 0;
@@ -188,6 +222,13 @@ class SmtpServer : public EpollLoop::Handler {
     uint32_t prev = kNil, next = kNil;  // the address's list of open connections
     bool spoke = false;                 // the client sent something: concurrency was taken then
     std::string peer;                   // the client's address, for Exim and Microsoft EHLO lines
+    Tls tls = Tls::kOff;
+    bool tls_pending = false;  // the 220 to STARTTLS is queued: TLS starts once it has gone out
+    uint32_t input_epoch = 0;  // bumped when TLS starts and unread plaintext is thrown away
+    bssl::UniquePtr<SSL> ssl;  // over memory BIOs; freed when the connection closes
+    std::string wire;          // ciphertext not yet sent, from wire_off (at most one record)
+    size_t wire_off = 0;
+    uint32_t hello_bytes = 0;  // kHello: bytes of the ClientHello read so far
   };
   struct Timer {
     int64_t due_ms;
@@ -196,12 +237,13 @@ class SmtpServer : public EpollLoop::Handler {
     bool operator>(const Timer& o) const { return due_ms > o.due_ms; }
   };
   struct Counters {
-    std::atomic<uint64_t> total{0}, open{0}, rejected{0}, dropped{0}, lifetime_closed{0};
+    std::atomic<uint64_t> total{0}, open{0}, rejected{0}, dropped{0}, lifetime_closed{0},
+        handshakes{0};
     // Connection descriptors still open: counted down after close(), for WaitIdle().
     std::atomic<uint64_t> descriptors{0};
   };
 
-  SmtpServer(EpollLoop* loop, const Population* population, const SmtpOptions& options);
+  SmtpServer(EpollLoop* loop, const Population* population, const SmtpOptions& options, TestCa* ca);
   absl::Status Plan();
   absl::Status BindAll();
   absl::Status BindPort(size_t port_index, uint16_t port, bool* in_use);
@@ -216,11 +258,36 @@ class SmtpServer : public EpollLoop::Handler {
   void OnConn(uint32_t slot, uint32_t events);
   void OnTimers();
   void Start(uint32_t slot);
-  // Reads what the socket holds; false when the peer is gone or broke a limit (closed then).
+  // The greeting (and whatever the behaviour does instead of one).
+  void Greet(uint32_t slot);
+  // Reads what the socket holds (through TLS when it is on); false when the peer is gone or
+  // broke a limit (closed then).
   bool ReadInput(uint32_t slot);
+  // kHello and kDiscard: raw bytes, never commands.
+  bool ReadRaw(uint32_t slot);
+  // TLS. 465 with implicit TLS (TLS on, not kPlain465).
+  bool ImplicitTls(uint32_t socket) const;
+  // The socket's server context, issued on first use; null if that failed.
+  SSL_CTX* ContextFor(uint32_t socket);
+  // After STARTTLS's 220 (or at accept on 465): what the behaviour's TlsAnswer does next.
+  void StartTls(uint32_t slot);
+  // Runs the handshake as far as the input allows; false when the connection was closed.
+  bool DriveHandshake(uint32_t slot);
+  // Moves the socket's bytes into the SSL's input; kData, kAgain (nothing more now) or kEnd.
+  enum class Io : uint8_t { kData, kAgain, kEnd };
+  Io RecvTls(uint32_t slot);
+  // The SSL's pending output into `wire`, then as much of `wire` as the socket takes; false
+  // when the peer is gone.
+  bool SendWire(uint32_t slot);
+  // Sends from `data` (plaintext when TLS is on): bytes taken, 0 when the socket is full, -1
+  // when the peer is gone.
+  ssize_t SendSome(uint32_t slot, const char* data, size_t len);
+  // The client's first bytes: concurrency is taken then.
+  void NoteSpoke(uint32_t slot);
   void ProcessInput(uint32_t slot);
   void Command(uint32_t slot, std::string_view line);
   void Ehlo(uint32_t slot, std::string_view argument);
+  void StartTlsCommand(uint32_t slot);
   // Queues `text` after the latency plus `extra_delay_ms`, then does `after`.
   void Reply(uint32_t slot, std::string_view text, After after, int64_t extra_delay_ms = 0);
   void Emit(uint32_t slot, std::string_view text, After after);
@@ -242,6 +309,7 @@ class SmtpServer : public EpollLoop::Handler {
   EpollLoop* loop_;
   const Population* population_;
   SmtpOptions options_;
+  TestCa* ca_;
   uint16_t handler_id_ = 0;
   int timer_fd_ = -1;
   int sync_fd_ = -1;  // eventfd: WaitIdle() asks the loop for a sync pass
@@ -257,11 +325,16 @@ class SmtpServer : public EpollLoop::Handler {
   // Endpoint lookups for stats(): built before serving, read-only afterwards.
   std::map<std::pair<std::string, uint16_t>, uint32_t> socket_index_;  // (ip, logical) -> socket
   std::map<std::string, uint32_t> address_index_;
+  // Server contexts per (address, certificate kind, RSA, min and max version); loop thread only.
+  std::map<std::tuple<uint32_t, uint8_t, bool, uint16_t, uint16_t>, bssl::UniquePtr<SSL_CTX>>
+      contexts_;
 
   // Written by the loop thread (ResetStats() aside), read by anyone.
   std::unique_ptr<std::atomic<uint64_t>[]> accepted_;  // per socket
   std::unique_ptr<std::atomic<uint64_t>[]> max_open_;  // per address
   Counters counters_;
+  mutable std::mutex sni_mu_;
+  std::vector<std::string> sni_;  // per socket, the last SNI received
   mutable std::mutex idle_mu_;
   mutable std::condition_variable idle_cv_;
   mutable std::atomic<int> idle_waiters_{0};

@@ -89,6 +89,23 @@ void AddScanFlags(CLI::App* cmd, mxray::cli::ScanOptions* o) {
   deadline("--quit-timeout-ms", &p.quit_timeout_ms, "Deadline for the reply to QUIT");
   deadline("--endpoint-timeout-ms", &p.endpoint_timeout_ms,
            "Deadline for everything done on one endpoint");
+  deadline("--tls-timeout-ms", &p.tls_timeout_ms, "Deadline for the whole TLS handshake");
+  cmd->add_option_function<std::string>(
+         "--starttls",
+         [&p](const std::string& mode) {
+           p.session.starttls = mode == "always"  ? mxray::engine::StarttlsMode::kAlways
+                                : mode == "never" ? mxray::engine::StarttlsMode::kNever
+                                                  : mxray::engine::StarttlsMode::kAuto;
+         },
+         "STARTTLS on 25/587: auto (when EHLO offers it), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->default_str("auto");
+  cmd->add_option("--ca-file", p.ca_file,
+                  "PEM roots that count as trusted when verifying certificates (default: the "
+                  "system bundle, /etc/ssl/certs/ca-certificates.crt)")
+      ->option_text("FILE");
+  cmd->add_flag("--tls-chain", p.tls_chain,
+                "Also record the whole certificate chain as PEM (tls.chain_pem)");
   cmd->add_flag("--summary,!--no-summary", o->summary,
                 "A one-line summary on stderr at the end (default: when stderr is a terminal)")
       ->default_str("");
