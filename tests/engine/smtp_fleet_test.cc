@@ -104,7 +104,20 @@ TEST(SmtpFleetTest, EveryServerBehaviourYieldsItsDocumentedOutcome) {
   ASSERT_EQ(by_domain.size(), pop.size());
 
   absl::flat_hash_set<std::string> outcomes_seen;
+  absl::flat_hash_set<std::string> findings_seen;
+  const fleet::SmtpStats stats = run.fleet->smtp_stats();
   size_t ports_checked = 0;
+  // The one finding each TLS case must raise on its endpoints.
+  const absl::flat_hash_map<fleet::DomainKind, std::string> kind_finding = {
+      {fleet::DomainKind::kTlsExpired, "cert_expired"},
+      {fleet::DomainKind::kTlsNotYetValid, "cert_not_yet_valid"},
+      {fleet::DomainKind::kTlsSelfSigned, "cert_self_signed"},
+      {fleet::DomainKind::kTlsUntrustedCa, "cert_untrusted"},
+      {fleet::DomainKind::kTlsWrongName, "cert_hostname_mismatch"},
+      {fleet::DomainKind::kTls10Only, "tls_legacy_version"},
+      {fleet::DomainKind::kStarttlsInjection, "starttls_injection"},
+      {fleet::DomainKind::kAuthBeforeTls, "auth_before_tls"},
+  };
   for (size_t i = 0; i < pop.size(); ++i) {
     fleet::Expectation want = pop.Expect(i);
     const DomainRecord& got = *by_domain[want.domain];
@@ -122,6 +135,14 @@ TEST(SmtpFleetTest, EveryServerBehaviourYieldsItsDocumentedOutcome) {
           ASSERT_NE(ga.ports[p], nullptr);
           ExpectPortMatches(*ga.ports[p], p < ga.verdicts.size() ? &ga.verdicts[p] : nullptr,
                             we.ports[a][p]);
+          // SNI is the MX name (TLS kinds have one exchange name per host, so it is theirs).
+          const PortRecord& gp = *ga.ports[p];
+          if (gp.tls != nullptr && fleet::IsTlsKind(want.kind)) {
+            EXPECT_EQ(gp.tls->sni, we.exchange);
+            if (gp.tls->error.empty()) {
+              EXPECT_EQ(stats.SniAt(we.addresses[a], gp.port), we.exchange);
+            }
+          }
           outcomes_seen.insert(std::string(ProbeOutcomeName(ga.ports[p]->outcome)));
           ++ports_checked;
         }
@@ -129,6 +150,32 @@ TEST(SmtpFleetTest, EveryServerBehaviourYieldsItsDocumentedOutcome) {
     }
   }
   EXPECT_GT(ports_checked, 0u);
+  for (const DomainRecord& r : run.sink->records()) {
+    for (const Finding& f : r.findings) {
+      findings_seen.insert(std::string(f.id));
+      // Each finding names an endpoint of the record.
+      ASSERT_LT(f.exchange, r.mx.size());
+      ASSERT_LT(f.address, r.mx[f.exchange].addresses.size());
+      bool port_listed = false;
+      for (const PortRecordPtr& p : r.mx[f.exchange].addresses[f.address].ports) {
+        port_listed |= p->port == f.port;
+      }
+      EXPECT_TRUE(port_listed) << r.domain << " " << f.id;
+    }
+  }
+  for (size_t i = 0; i < pop.size(); ++i) {
+    auto it = kind_finding.find(pop.Kind(i));
+    if (it == kind_finding.end()) continue;
+    const DomainRecord& got = *by_domain[pop.DomainName(i)];
+    std::vector<std::string> ids;
+    for (const Finding& f : got.findings) ids.emplace_back(f.id);
+    EXPECT_THAT(ids, testing::Contains(it->second)) << got.domain;
+  }
+  EXPECT_THAT(findings_seen,
+              testing::UnorderedElementsAre("no_starttls", "auth_before_tls", "starttls_injection",
+                                            "tls_legacy_version", "cert_expired",
+                                            "cert_not_yet_valid", "cert_self_signed",
+                                            "cert_untrusted", "cert_hostname_mismatch"));
   // Every outcome the fleet can provoke was provoked at least once.
   EXPECT_THAT(outcomes_seen,
               testing::IsSupersetOf(

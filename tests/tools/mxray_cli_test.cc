@@ -611,6 +611,60 @@ TEST_F(MxrayCliTest, ScanProbesTheFleetsSmtpThroughThePortMap) {
   EXPECT_GT(f->smtp_stats().TotalConnections(), 0u);
 }
 
+// The TLS flags reach the probe: --ca-file decides trust, --tls-chain adds the PEM chain,
+// --starttls never keeps the conversation in plaintext.
+TEST_F(MxrayCliTest, TlsFlagsDecideTrustChainAndStarttls) {
+  std::unique_ptr<fleet::Fleet> f = StartFleet(100);
+  ASSERT_NE(f, nullptr);
+  std::string list = Path("tls.txt");
+  {
+    std::ofstream out(list);
+    out << NamesOf(*f, {fleet::DomainKind::kTlsRsa});
+  }
+  std::vector<std::string> common = {"--allow-private", "--port-map", f->smtp_port_map(),
+                                     "--ports", "25", "--tls-timeout-ms", "2000"};
+  auto run = [&](std::vector<std::string> more) {
+    std::vector<std::string> args = common;
+    args.insert(args.end(), more.begin(), more.end());
+    args.push_back(list);
+    RunResult r = RunMxray(ScanArgs(*f, args));
+    EXPECT_TRUE(r.exited) << r;
+    EXPECT_EQ(r.exit_code, 0) << r;
+    EXPECT_THAT(ValidLines(r.out), SizeIs(1));
+    return r.out;
+  };
+
+  std::string trusted = run({"--ca-file", f->ca_file(), "--tls-chain"});
+  EXPECT_THAT(trusted, HasSubstr(R"("outcome":"ok")"));
+  EXPECT_THAT(trusted, HasSubstr(R"("version":"TLSv1.3")"));
+  EXPECT_THAT(trusted, HasSubstr(R"("verify":{"status":"ok","hostname_match":true,"trusted":true)"));
+  EXPECT_THAT(trusted, HasSubstr(R"("chain_pem":"-----BEGIN CERTIFICATE-----\n)"));
+  EXPECT_THAT(trusted, HasSubstr(R"("findings":[])"));
+
+  // The system bundle does not hold the fleet's test root.
+  std::string system = run({});
+  EXPECT_THAT(system, HasSubstr(R"("verify":{"status":"untrusted")"));
+  EXPECT_THAT(system, HasSubstr(R"("id":"cert_untrusted")"));
+  EXPECT_THAT(system, Not(HasSubstr("chain_pem")));
+
+  std::string plain = run({"--starttls", "never"});
+  EXPECT_THAT(plain, HasSubstr(R"("outcome":"ok")"));
+  EXPECT_THAT(plain, Not(HasSubstr(R"("tls":)")));
+  EXPECT_THAT(plain, Not(HasSubstr(R"("starttls":{)")));
+}
+
+TEST_F(MxrayCliTest, BadStarttlsModeIsRejected) {
+  ExpectRejected(RunMxray({"scan", "--starttls", "sometimes"}, {.stdin_data = "a.test\n"}),
+                 {"--starttls"});
+}
+
+TEST_F(MxrayCliTest, MissingCaFileIsASetupErrorNamingThePath) {
+  std::string missing = Path("no-such-ca.pem");
+  RunResult r = RunMxray({"scan", "--resolver", "127.0.0.1:53", "--ca-file", missing},
+                         {.stdin_data = "a.test\n"});
+  ExpectRejected(r, {missing});
+}
+
 TEST_F(MxrayCliTest, ScanOfAFleetWritesOneValidExpectedLinePerDomain) {
   std::unique_ptr<fleet::Fleet> f = StartFleet(300);
   ASSERT_NE(f, nullptr);
