@@ -167,7 +167,7 @@ void SmtpProbe::OnRecv(int32_t res) {
       Apply(session_->OnData(std::string_view(buf_.data(), size_t(res))));
     }
   } else if (res == 0) {
-    if (tls_ && !tls_->client->handshake_done()) {
+    if (tls_ && tls_->client && !tls_->client->handshake_done()) {
       HandshakeFailed("connection closed during the handshake", false);
       return;
     }
@@ -175,7 +175,7 @@ void SmtpProbe::OnRecv(int32_t res) {
   } else if (res == -ECANCELED) {
     return;  // our own deadline cancelled it; OnTimer already decided
   } else {
-    if (tls_ && !tls_->client->handshake_done()) {
+    if (tls_ && tls_->client && !tls_->client->handshake_done()) {
       HandshakeFailed("connection reset during the handshake", false);
       return;
     }
@@ -210,12 +210,18 @@ void SmtpProbe::Apply(SmtpSession::Next next) {
   }
   if (!next.send.empty()) {
     if (tls_) {
+      MXRAY_CHECK(tls_->client != nullptr);  // nothing is sent after QUIT
       if (!tls_->client->Write(next.send)) {
         record_->error = std::string(tls_->client->error());
         Apply(session_->OnPeerClosed(true));
         return;
       }
       FlushTls();
+      if (session_->phase() == SmtpSession::Phase::kQuit) {
+        // QUIT is encrypted and on its way: nothing more is read from TLS, so the SSL (the
+        // probe's largest allocation) goes now rather than after the server's 221.
+        tls_->client.reset();
+      }
     } else {
       // The session writes only after a complete reply, so nothing is still being sent.
       pending_send_ = next.send;
@@ -250,7 +256,7 @@ void SmtpProbe::BeginTls() {
 }
 
 void SmtpProbe::FlushTls() {
-  tls_->client->TakeOutput(&tls_->queued);
+  if (tls_->client) tls_->client->TakeOutput(&tls_->queued);
   if (send_in_flight_ || tls_->queued.empty()) return;
   tls_->sending.swap(tls_->queued);
   tls_->queued.clear();
@@ -261,6 +267,11 @@ void SmtpProbe::FlushTls() {
 
 void SmtpProbe::OnTlsBytes(std::string_view ciphertext) {
   TlsState& t = *tls_;
+  if (t.client == nullptr) {
+    // The answer to QUIT, still encrypted: whatever it says, the conversation is over.
+    Apply(session_->OnPeerClosed(false));
+    return;
+  }
   t.client->Feed(ciphertext);
   if (!t.client->handshake_done()) {
     if (t.early.size() < kEarlyBytesKept) {
@@ -287,6 +298,8 @@ void SmtpProbe::OnTlsBytes(std::string_view ciphertext) {
   // Records after the handshake: whatever decrypts goes to the session.
   t.plaintext.clear();
   tls::TlsClient::Step step = t.client->Read(&t.plaintext);
+  // Static text, so it outlives the client, which the session's QUIT may free below.
+  std::string_view read_error = t.client->error();
   if (!t.plaintext.empty()) {
     Apply(session_->OnData(t.plaintext));
     if (finished_) return;
@@ -294,7 +307,7 @@ void SmtpProbe::OnTlsBytes(std::string_view ciphertext) {
   if (step == tls::TlsClient::Step::kClosed) {
     Apply(session_->OnPeerClosed(false));
   } else if (step == tls::TlsClient::Step::kFailed) {
-    record_->error = std::string(t.client->error());
+    record_->error = std::string(read_error);
     Apply(session_->OnPeerClosed(true));
   } else {
     StartRecv();
@@ -328,7 +341,7 @@ void SmtpProbe::ArmPhaseDeadline(uint32_t ms) {
 void SmtpProbe::OnTimer(uint64_t) {
   timer_ = io::TimerId{};
   if (finished_) return;
-  if (tls_ && !tls_->client->handshake_done()) {
+  if (tls_ && tls_->client && !tls_->client->handshake_done()) {
     HandshakeFailed("timeout", true);
     return;
   }

@@ -4,11 +4,15 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <atomic>
+
 #include "tls/certificate_facts.h"
 #include "tls/chain_verifier.h"
 
 namespace mxray::tls {
 namespace {
+
+std::atomic<size_t> live_clients{0};
 
 bool LooksLikeHostname(std::string_view name) {
   // RFC 6066 §3: no IP literals, no trailing dot in server_name.
@@ -40,13 +44,19 @@ std::unique_ptr<TlsClient> TlsClient::Create(const ClientContext* context, std::
   SSL_set_bio(ssl, in, out);
   SSL_set_connect_state(ssl);
   std::unique_ptr<TlsClient> client(new TlsClient(context, ssl, in, out));
+  live_clients.fetch_add(1, std::memory_order_relaxed);
   if (!sni.empty() && sni.back() == '.') sni.remove_suffix(1);
   client->sni_.assign(sni);
   if (LooksLikeHostname(client->sni_)) SSL_set_tlsext_host_name(ssl, client->sni_.c_str());
   return client;
 }
 
-TlsClient::~TlsClient() { SSL_free(ssl_); }
+TlsClient::~TlsClient() {
+  SSL_free(ssl_);
+  live_clients.fetch_sub(1, std::memory_order_relaxed);
+}
+
+size_t TlsClient::live() { return live_clients.load(std::memory_order_relaxed); }
 
 void TlsClient::Feed(std::string_view ciphertext) {
   if (!ciphertext.empty()) BIO_write(in_, ciphertext.data(), int(ciphertext.size()));

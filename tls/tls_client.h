@@ -6,6 +6,7 @@
 
 #include <openssl/base.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -49,6 +50,10 @@ class TlsClient {
   // BoringSSL's reason for the failure ("WRONG_VERSION_NUMBER", "TLSV1_ALERT_PROTOCOL_VERSION").
   // Static text: no allocation on the failure path.
   std::string_view error() const { return error_; }
+
+  // TlsClients alive in the process: each holds an SSL, and the engine frees them as soon as a
+  // probe no longer needs TLS. Tests check it comes back to zero.
+  static size_t live();
 
   // Facts of the completed handshake; the chain judged at `now_unix`.
   TlsFacts Facts(int64_t now_unix, bool with_chain_pem) const;

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,9 @@ struct Case {
   bool implicit = false;     // port 465: the handshake comes first
   std::string tls_received;  // what the server sent during a failed handshake
 };
+
+// Test names and failure messages show the case's name rather than its bytes.
+void PrintTo(const Case& c, std::ostream* os) { *os << c.name; }
 
 struct Played {
   PortRecord record;
