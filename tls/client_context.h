@@ -11,6 +11,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "tls/verify_cache.h"
 
 namespace mxray::tls {
 
@@ -31,11 +32,14 @@ class ClientContext {
   SSL_CTX* ctx() const { return ctx_; }
   X509_STORE* store() const;
   const std::string& ca_file() const { return ca_file_; }
+  // Shared by the context's probes, all on one loop's thread.
+  VerifyCache& verify_cache() const { return verify_cache_; }
 
  private:
   ClientContext(SSL_CTX* ctx, std::string ca_file) : ctx_(ctx), ca_file_(std::move(ca_file)) {}
   SSL_CTX* ctx_;
   std::string ca_file_;
+  mutable VerifyCache verify_cache_;
 };
 
 }  // namespace mxray::tls

@@ -149,7 +149,7 @@ TlsFacts TlsClient::Facts(int64_t now_unix, bool with_chain_pem) const {
     }
     if (with_chain_pem) facts.chain_pem = ChainPem(chain);
   }
-  facts.verify = VerifyChain(context_->store(), chain, now_unix);
+  facts.verify = context_->verify_cache().Verify(context_->store(), chain, now_unix);
   return facts;
 }
 

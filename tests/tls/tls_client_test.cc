@@ -14,6 +14,7 @@
 #include <string>
 
 #include "tls/chain_verifier.h"
+#include "tls/verify_cache.h"
 #include "tools/fleet/test_ca.h"
 
 namespace mxray::tls {
@@ -269,6 +270,59 @@ TEST_F(TlsClientTest, NoSniForIpLiteralsOrEmptyNames) {
     ASSERT_EQ(Pump(client.get(), server.get()), TlsClient::Step::kDone);
     EXPECT_EQ(SSL_get_servername(server.get(), TLSEXT_NAMETYPE_host_name), nullptr) << name;
   }
+}
+
+// A chain as a server sends it: the leaf, then the intermediates.
+bssl::UniquePtr<STACK_OF(X509)> SentChain(const fleet::IssuedCert& cert) {
+  bssl::UniquePtr<STACK_OF(X509)> chain(sk_X509_new_null());
+  X509_up_ref(cert.leaf.get());
+  sk_X509_push(chain.get(), cert.leaf.get());
+  for (const auto& i : cert.intermediates) {
+    X509_up_ref(i.get());
+    sk_X509_push(chain.get(), i.get());
+  }
+  return chain;
+}
+
+TEST_F(TlsClientTest, VerifyCacheReusesAVerdictAndJudgesDatesAgain) {
+  int64_t now = time(nullptr);
+  CertSpec spec = Named("mx.example.test");
+  spec.not_before = now - kDay;
+  spec.not_after = now + 10 * kDay;
+  auto cert = ca_->Issue(spec);
+  ASSERT_TRUE(cert.ok());
+  bssl::UniquePtr<STACK_OF(X509)> chain = SentChain(*cert);
+
+  VerifyCache cache;
+  VerifyFacts first = cache.Verify(context_->store(), chain.get(), now);
+  EXPECT_TRUE(first.trusted);
+  EXPECT_FALSE(first.expired);
+  EXPECT_EQ(cache.misses(), 1u);
+  VerifyFacts again = cache.Verify(context_->store(), chain.get(), now);
+  EXPECT_EQ(cache.hits(), 1u);
+  EXPECT_TRUE(again.trusted);
+  EXPECT_FALSE(again.expired);
+  // The same chain later in a long run: the cached verdict is re-dated, and agrees with a fresh
+  // verification.
+  VerifyFacts later = cache.Verify(context_->store(), chain.get(), now + 11 * kDay);
+  EXPECT_EQ(cache.hits(), 2u);
+  VerifyFacts fresh = VerifyChain(context_->store(), chain.get(), now + 11 * kDay);
+  EXPECT_TRUE(later.expired);
+  EXPECT_EQ(later.expired, fresh.expired);
+  EXPECT_EQ(later.trusted, fresh.trusted);
+  VerifyFacts earlier = cache.Verify(context_->store(), chain.get(), now - 2 * kDay);
+  EXPECT_TRUE(earlier.not_yet_valid);
+
+  // Another chain (an untrusted one) is verified on its own.
+  CertSpec other = Named("mx.example.test");
+  other.issuer = CertSpec::Issuer::kUntrustedCa;
+  auto untrusted = ca_->Issue(other);
+  ASSERT_TRUE(untrusted.ok());
+  bssl::UniquePtr<STACK_OF(X509)> chain2 = SentChain(*untrusted);
+  EXPECT_FALSE(cache.Verify(context_->store(), chain2.get(), now).trusted);
+  EXPECT_EQ(cache.misses(), 2u);
+  EXPECT_FALSE(cache.Verify(context_->store(), chain2.get(), now).trusted);
+  EXPECT_EQ(cache.hits(), 4u);
 }
 
 TEST(ClientContextTest, AMissingCaFileIsASetupError) {

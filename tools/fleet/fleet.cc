@@ -81,7 +81,8 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options)
   if (!population.ok()) return population.status();
 
   std::unique_ptr<Fleet> fleet(new Fleet(*std::move(population)));
-  absl::StatusOr<std::unique_ptr<TestCa>> ca = TestCa::Create();
+  absl::StatusOr<std::unique_ptr<TestCa>> ca =
+      TestCa::Create(options.rsa_ca ? TestKeyType::kRsa2048 : TestKeyType::kEcdsaP256);
   if (!ca.ok()) return ca.status();
   fleet->ca_ = *std::move(ca);
   const char* tmp = getenv("TMPDIR");

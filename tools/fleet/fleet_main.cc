@@ -102,6 +102,11 @@ int main(int argc, char** argv) {
   app.add_flag("--no-tls", no_tls,
                "plaintext SMTP only: no STARTTLS offered, 465 speaks plaintext (the expectations "
                "follow)");
+  app.add_flag("--ecdsa-leaves", smtp.ecdsa_leaves,
+               "Postfix and Microsoft servers present ECDSA P-256 leaves, not RSA-2048 (TLS "
+               "benchmarks; the expectations follow)");
+  app.add_flag("--rsa-ca", options.rsa_ca,
+               "RSA-2048 keys for the test CA's trusted root and intermediate, not ECDSA P-256");
   app.add_option("--ca-out", ca_out,
                  "write the fleet's root certificate (PEM) here: mxray's CA file for this fleet");
   app.add_option("--smtp-ports", smtp_ports,

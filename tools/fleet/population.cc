@@ -319,7 +319,8 @@ std::vector<ExpectedPort> Population::ExpectPorts(std::string_view ip,
   const std::string host_name = SmtpHostName(ip);
   const PortContext where{.host_name = host_name,
                           .exchange = exchange.empty() ? std::string_view(host_name) : exchange,
-                          .tls = options_.smtp.tls};
+                          .tls = options_.smtp.tls,
+                          .ecdsa_leaves = options_.smtp.ecdsa_leaves};
   std::vector<ExpectedPort> ports;
   ports.reserve(kSmtpPortCount);
   for (size_t k = 0; k < kSmtpPortCount; ++k) {

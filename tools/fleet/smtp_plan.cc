@@ -221,9 +221,13 @@ std::string_view TlsVersionName(uint16_t version) {
   }
 }
 
-TlsPlan TlsPlanOf(SmtpBehaviour b) {
+TlsPlan TlsPlanOf(SmtpBehaviour b, bool ecdsa_leaves) {
   TlsPlan p;
   switch (b) {
+    case B::kPostfix:
+    case B::kMicrosoft:
+      p.rsa = !ecdsa_leaves;
+      break;
     case B::kExim:
     case B::kMinimal:
     case B::kTlsNotYetValid:
@@ -416,7 +420,7 @@ ExpectedPort ExpectPort(SmtpBehaviour behaviour, uint16_t logical_port, const Po
   e.outcome = info.outcome;
   if (!SmtpAccepts(behaviour)) return e;
   const EsmtpProfile& profile = ProfileOf(behaviour);
-  const TlsPlan tls = TlsPlanOf(behaviour);
+  const TlsPlan tls = TlsPlanOf(behaviour, where.ecdsa_leaves);
   // The handshake completed, and the session inside it went as far as `info` says.
   auto in_tls = [&] {
     e.tls_version = TlsVersionName(tls.max_version);  // mxray offers up to TLS 1.3

@@ -41,6 +41,11 @@ struct SmtpPlan {
   // no EHLO offers STARTTLS (the command is answered 502), and 465 speaks plaintext SMTP like
   // 25, which mxray records as plaintext_on_tls_port.
   bool tls = true;
+  // Every ordinary flavour presents an ECDSA P-256 leaf: Postfix and Microsoft too, whose leaves
+  // are RSA-2048 otherwise (TlsPlanOf). For throughput benchmarks, where the fleet's RSA signing
+  // (~0.6 ms a handshake with a BoringSSL built without assembly) would dominate the machine.
+  // The TLS cases keep their own keys (tls_rsa stays RSA); the expectations follow.
+  bool ecdsa_leaves = false;
 };
 
 // What the socket behind one (address, logical port) does. A closed set: names are stable.
@@ -152,7 +157,8 @@ struct TlsPlan {
   TlsAnswer answer = TlsAnswer::kReady;
 };
 // Postfix and Microsoft RSA, Exim and minimal ECDSA, TLS 1.2-1.3; the TLS cases as named.
-TlsPlan TlsPlanOf(SmtpBehaviour b);
+// `ecdsa_leaves` (SmtpPlan::ecdsa_leaves): the four ordinary flavours all ECDSA.
+TlsPlan TlsPlanOf(SmtpBehaviour b, bool ecdsa_leaves = false);
 // The name a kTlsWrongName certificate is for: no domain's exchange.
 inline constexpr std::string_view kWrongCertName = "mx.someone-else.fleet.test";
 // What kGarbage sends instead of a ServerHello: neither a TLS record nor an SMTP reply.
@@ -219,6 +225,7 @@ struct PortContext {
   std::string_view host_name;  // the server's own name (Population::SmtpHostName)
   std::string_view exchange;   // the MX name mxray probes it for (SNI); empty: host_name
   bool tls = true;             // SmtpPlan::tls
+  bool ecdsa_leaves = false;   // SmtpPlan::ecdsa_leaves
 };
 
 // The record of `behaviour` on `logical_port`. It assumes mxray's deadlines sit between the

@@ -1038,7 +1038,7 @@ SSL_CTX* SmtpServer::ContextFor(uint32_t socket) {
   Socket& s = sockets_[socket];
   if (s.tls_ctx != nullptr) return s.tls_ctx;
   const Address& a = addresses_[s.address];
-  const TlsPlan plan = TlsPlanOf(s.behaviour);
+  const TlsPlan plan = TlsPlanOf(s.behaviour, options_.ecdsa_leaves);
   const auto key =
       std::make_tuple(s.address, uint8_t(plan.cert), plan.rsa, plan.min_version, plan.max_version);
   if (auto it = contexts_.find(key); it != contexts_.end()) {

@@ -68,6 +68,9 @@ struct SmtpOptions {
   // TLS as SmtpPlan::tls says: STARTTLS and implicit TLS on 465 (true), or a plaintext-only
   // fleet (false) where no EHLO offers STARTTLS and 465 speaks plaintext SMTP.
   bool tls = true;
+  // Postfix and Microsoft servers present ECDSA P-256 leaves instead of RSA-2048 ones, like the
+  // other ordinary flavours (SmtpPlan::ecdsa_leaves): for TLS throughput benchmarks.
+  bool ecdsa_leaves = false;
   // Limits of the server itself.
   size_t max_connections = 8192;              // open at once; more are accepted and closed
   uint32_t connection_lifetime_ms = 600'000;  // any connection is closed after this long
@@ -78,7 +81,8 @@ struct SmtpOptions {
             .provider_hosts = provider_hosts,
             .own_addresses = own_addresses,
             .hosts_per_kind = hosts_per_kind,
-            .tls = tls};
+            .tls = tls,
+            .ecdsa_leaves = ecdsa_leaves};
   }
 };
 

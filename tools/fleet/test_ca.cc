@@ -201,12 +201,14 @@ absl::StatusOr<bssl::UniquePtr<X509>> BuildCa(const std::string& name, EVP_PKEY*
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<TestCa>> TestCa::Create() {
+absl::StatusOr<std::unique_ptr<TestCa>> TestCa::Create(TestKeyType ca_key) {
   std::unique_ptr<TestCa> ca(new TestCa);
+  const bool rsa = ca_key == TestKeyType::kRsa2048;
   for (bssl::UniquePtr<EVP_PKEY>* key :
        {&ca->root_key_, &ca->intermediate_key_, &ca->untrusted_root_key_,
         &ca->untrusted_intermediate_key_, &ca->ec_leaf_key_}) {
-    absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> made = NewEcKey();
+    const bool trusted_ca = key == &ca->root_key_ || key == &ca->intermediate_key_;
+    absl::StatusOr<bssl::UniquePtr<EVP_PKEY>> made = rsa && trusted_ca ? NewRsaKey() : NewEcKey();
     if (!made.ok()) return made.status();
     *key = *std::move(made);
   }

@@ -57,7 +57,12 @@ class TestCa {
   // lazily, once per process, and shared by every RSA leaf (RSA key generation takes tens of
   // milliseconds, and a fleet starts in tests dozens of times); one ECDSA P-256 key is shared by
   // every ECDSA leaf of this CA. A test CA, so sharing keys between certificates costs nothing.
-  static absl::StatusOr<std::unique_ptr<TestCa>> Create();
+  // `ca_key` kRsa2048: the trusted root's and intermediate's own keys are RSA-2048 instead (each
+  // generated for this CA, ~0.1 s apiece; the untrusted pair stays ECDSA). Most public CAs'
+  // intermediates are RSA, and a verifier's RSA-2048 check costs ~15 us where a P-256 one costs
+  // ~155 us with a BoringSSL built without assembly: benchmarks use it (FleetOptions::rsa_ca).
+  static absl::StatusOr<std::unique_ptr<TestCa>> Create(
+      TestKeyType ca_key = TestKeyType::kEcdsaP256);
 
   // Thread-safe.
   absl::StatusOr<IssuedCert> Issue(const CertSpec& spec);
