@@ -7,13 +7,23 @@
 // against a plaintext-only one (SmtpOptions::tls = false, the fleet these figures were first
 // measured on: no STARTTLS line in EHLO replies), the TLS probes against one that speaks TLS, by
 // default with ECDSA leaves on every ordinary server and an RSA-2048 test CA (--tls-leaves,
-// --tls-ca; the table says which).
+// --tls-ca; the table says which). Why, with Debian's BoringSSL (no assembly): an RSA-2048
+// signature costs the fleet ~580 us a handshake where ECDSA P-256 costs ~60 us, and it shares
+// the cores with mxray; a P-256 chain costs mxray two ~150 us verifications where RSA-2048 costs
+// two ~15 us ones. Most public CAs' intermediates are RSA, so the RSA CA is also the realistic
+// case. bench/tls_handshake_benchmark has every combination without sockets.
+//
+// TLS figures: each STARTTLS (25, 587: Postfix, Exim, Microsoft) and implicit-TLS (465: the four
+// ordinary flavours) endpoint once per pass with a fresh client context (a run's cache of chain
+// verdicts), after one untimed pass that makes the fleet issue its certificates. A probe counts
+// as failed unless it is ok with a trusted chain and an EHLO answered inside TLS.
 #include <malloc.h>
 #include <sys/resource.h>
 #include <time.h>
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -45,11 +55,14 @@ class FormattingSink : public engine::RecordSink {
   report::JsonlWriter writer_;
 };
 
-uint64_t ThreadCpuNs() {
+uint64_t CpuNs(clockid_t clock) {
   timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  clock_gettime(clock, &ts);
   return uint64_t(ts.tv_sec) * 1'000'000'000 + uint64_t(ts.tv_nsec);
 }
+uint64_t ThreadCpuNs() { return CpuNs(CLOCK_THREAD_CPUTIME_ID); }
+// Every thread of the process: the probing thread plus the fleet's.
+uint64_t ProcessCpuNs() { return CpuNs(CLOCK_PROCESS_CPUTIME_ID); }
 
 double Median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -65,16 +78,22 @@ struct Endpoint {
 struct ProbeFigures {
   double probes_per_s = 0;
   double cpu_us_per_probe = 0;
+  double fleet_cpu_us_per_probe = 0;  // the rest of the process: the fleet's thread
   uint64_t failures = 0;
   // Plaintext: process heap (mallinfo2, every arena, so the fleet's too) at the moment most
   // probes were in flight, per probe in flight.
   double heap_bytes_per_in_flight = 0;
   size_t in_flight_peak = 0;
-  // TLS: this thread's heap (thread_heap.h, the client alone) at its highest, per probe then in
-  // flight; and the process heap at that moment, per probe in flight, for comparison.
+  // This thread's heap (thread_heap.h, the client alone), per probe in flight: for plaintext at
+  // the in-flight peak, for TLS at the heap's highest; and for TLS the process heap then too.
   double client_heap_per_in_flight = 0;
   double process_heap_per_in_flight = 0;
   size_t in_flight_at_heap_peak = 0;
+  // TLS: what the handshakes showed ("TLSv1.3 TLS_AES_128_GCM_SHA256 X25519, EC leaf signed
+  // ecdsa-with-SHA256" -> count), and how many chain verdicts came from the run's cache
+  // (tls/verify_cache.h) rather than a verification.
+  std::map<std::string, uint64_t> certificates;
+  uint64_t verify_cache_hits = 0, verify_cache_misses = 0;
 };
 
 // A record that is not what an ordinary server yields counts as a failure; the first few are
@@ -106,19 +125,31 @@ bool ProbeOk(const engine::PortRecord& r, bool tls) {
 }
 
 // mxray's own probe path (EndpointTable → SmtpProbe → SmtpSession → PortRecord) over `endpoints`,
-// `passes` times with a fresh table (a table probes each endpoint once per run). `tls`: the run's
-// client context (null: no TLS, as the plaintext figures are measured).
+// `passes` times with a fresh table (a table probes each endpoint once per run). `ca_file`: TLS
+// with a client context made from it, fresh for each pass as for each run of mxray (its cache of
+// chain verdicts lasts a run), or none (null: no TLS, as the plaintext figures are measured).
 ProbeFigures MxrayProbes(const std::vector<Endpoint>& endpoints, const engine::ProbeConfig& config,
-                         int passes, const tls::ClientContext* tls, FailureLog* log) {
+                         int passes, const std::string* ca_file, FailureLog* log) {
   ProbeFigures f;
   auto loop = io::EventLoop::Create();
   if (!loop.ok()) return f;
   engine::AddressPolicyOptions po;
   po.allow_private = true;
   engine::AddressPolicy policy(std::move(po));
-  int64_t client_peak = 0;
+  int64_t client_peak = 0, process_sampled_at = 0;
   uint64_t done = 0, start = io::EventLoop::MonotonicNs(), cpu0 = ThreadCpuNs();
+  uint64_t process0 = ProcessCpuNs();
   for (int pass = 0; pass < passes; ++pass) {
+    std::unique_ptr<tls::ClientContext> context;
+    if (ca_file != nullptr) {
+      auto made = tls::ClientContext::Create(*ca_file);
+      if (!made.ok()) {
+        std::fprintf(stderr, "%s\n", std::string(made.status().message()).c_str());
+        return f;
+      }
+      context = *std::move(made);
+    }
+    const tls::ClientContext* tls = context.get();
     engine::EndpointTable table(loop->get(), &config, &policy, tls);
     uint64_t want = done + endpoints.size();
     // Results are kept by the caller in a real run; here only their count is.
@@ -127,6 +158,11 @@ ProbeFigures MxrayProbes(const std::vector<Endpoint>& endpoints, const engine::P
     for (const Endpoint& e : endpoints) {
       table.Get(e.ip, e.port, e.name, [&](const engine::PortRecordPtr& r) {
         ++done;
+        if (r->tls != nullptr && r->tls->has_certificate) {
+          const tls::TlsFacts& t = *r->tls;
+          ++f.certificates[t.version + " " + t.cipher + " " + t.group + ", " + t.leaf.key_type +
+                           " leaf signed " + t.leaf.signature_algorithm];
+        }
         if (!ProbeOk(*r, tls != nullptr)) {
           ++f.failures;
           log->Note(e, *r);
@@ -136,13 +172,17 @@ ProbeFigures MxrayProbes(const std::vector<Endpoint>& endpoints, const engine::P
     while (done < want || table.busy() > 0) {
       (*loop)->RunOnce(100'000'000);
       if (table.active() == 0) continue;
-      if (table.active() > f.in_flight_peak) {
-        f.in_flight_peak = table.active();
-        size_t heap = mallinfo2().uordblks;
-        f.heap_bytes_per_in_flight =
-            heap > heap_before ? double(heap - heap_before) / double(table.active()) : 0;
+      if (tls == nullptr) {
+        if (table.active() > f.in_flight_peak) {
+          f.in_flight_peak = table.active();
+          size_t heap = mallinfo2().uordblks;
+          f.heap_bytes_per_in_flight =
+              heap > heap_before ? double(heap - heap_before) / double(table.active()) : 0;
+          f.client_heap_per_in_flight =
+              double(bench::ThreadHeapBytes() - thread_before) / double(table.active());
+        }
+        continue;
       }
-      if (tls == nullptr) continue;
       // A TLS probe's memory peaks in the handshake, after the connect burst that makes the
       // in-flight peak: follow the client's heap instead. It includes the records of the probes
       // already finished (the table keeps them), as the plaintext figure includes its own.
@@ -151,15 +191,25 @@ ProbeFigures MxrayProbes(const std::vector<Endpoint>& endpoints, const engine::P
         client_peak = client;
         f.in_flight_at_heap_peak = table.active();
         f.client_heap_per_in_flight = double(client) / double(table.active());
-        size_t heap = mallinfo2().uordblks;
-        f.process_heap_per_in_flight =
-            heap > heap_before ? double(heap - heap_before) / double(table.active()) : 0;
+        // mallinfo2 walks every arena's bins (~0.1 ms with the fleet's heap): only every 4 MiB.
+        if (client >= process_sampled_at + (4 << 20)) {
+          process_sampled_at = client;
+          size_t heap = mallinfo2().uordblks;
+          f.process_heap_per_in_flight =
+              heap > heap_before ? double(heap - heap_before) / double(table.active()) : 0;
+        }
       }
+    }
+    if (tls != nullptr) {
+      f.verify_cache_hits += tls->verify_cache().hits();
+      f.verify_cache_misses += tls->verify_cache().misses();
     }
   }
   double secs = double(io::EventLoop::MonotonicNs() - start) / 1e9;
   f.probes_per_s = double(done) / secs;
-  f.cpu_us_per_probe = double(ThreadCpuNs() - cpu0) / 1e3 / double(done);
+  const uint64_t cpu = ThreadCpuNs() - cpu0, process = ProcessCpuNs() - process0;
+  f.cpu_us_per_probe = double(cpu) / 1e3 / double(done);
+  f.fleet_cpu_us_per_probe = double(process > cpu ? process - cpu : 0) / 1e3 / double(done);
   return f;
 }
 
@@ -176,13 +226,19 @@ absl::StatusOr<std::unique_ptr<fleet::Fleet>> StartFleet(fleet::FleetOptions opt
 }
 
 struct TlsFigures {
-  std::vector<double> rate, cpu, client_heap, process_heap;
+  std::vector<double> rate, cpu, fleet_cpu, client_heap, process_heap;
   size_t in_flight = 0;
   uint64_t failures = 0;
   size_t endpoints = 0;
+  std::map<std::string, uint64_t> certificates;
+  uint64_t verify_cache_hits = 0, verify_cache_misses = 0;
   void Add(const ProbeFigures& m) {
+    for (const auto& [what, n] : m.certificates) certificates[what] += n;
+    verify_cache_hits += m.verify_cache_hits;
+    verify_cache_misses += m.verify_cache_misses;
     rate.push_back(m.probes_per_s);
     cpu.push_back(m.cpu_us_per_probe);
+    fleet_cpu.push_back(m.fleet_cpu_us_per_probe);
     client_heap.push_back(m.client_heap_per_in_flight);
     process_heap.push_back(m.process_heap_per_in_flight);
     in_flight = std::max(in_flight, m.in_flight_at_heap_peak);
@@ -196,11 +252,20 @@ void PrintTls(const char* title, const TlsFigures& t, int passes, int runs, cons
               t.endpoints, passes, runs);
   std::printf("  %-34s %12.0f%s\n", "mxray probes/s", Median(t.rate), target);
   std::printf("  %-34s %12.1f\n", "client CPU us/probe (mxray)", Median(t.cpu));
+  std::printf("  %-34s %12.1f   (the fleet's thread: the servers' side)\n", "fleet CPU us/probe",
+              Median(t.fleet_cpu));
   std::printf("  %-34s %12.0f   (target <= 49152; at %zu in flight, includes finished records)\n",
               "client heap bytes per probe", Median(t.client_heap), t.in_flight);
   std::printf("  %-34s %12.0f   (mallinfo2, with the fleet's server side)\n",
               "process heap bytes per probe", Median(t.process_heap));
   std::printf("  %-34s %12llu\n", "probes not ok (should be 0)", (unsigned long long)t.failures);
+  const uint64_t verdicts = t.verify_cache_hits + t.verify_cache_misses;
+  std::printf("  %-34s %11.1f%%   (a run's cache: each address's ports share one chain)\n",
+              "chain verdicts reused",
+              verdicts ? 100.0 * double(t.verify_cache_hits) / verdicts : 0);
+  for (const auto& [what, n] : t.certificates) {
+    std::printf("  handshakes seen: %s x %llu\n", what.c_str(), (unsigned long long)n);
+  }
 }
 
 }  // namespace
@@ -243,7 +308,7 @@ int main(int argc, char** argv) {
   // DNS and plaintext probes: the plaintext-only fleet.
   std::vector<double> rate, qps, cpu_us, shared;
   uint64_t errors = 0;
-  std::vector<double> mx_rate, mx_cpu, min_rate, ratio, heap_per_probe;
+  std::vector<double> mx_rate, mx_cpu, min_rate, ratio, heap_per_probe, client_heap_per_probe;
   size_t in_flight_peak = 0;
   uint64_t probe_failures = 0;
   const int passes = 10;
@@ -311,6 +376,7 @@ int main(int argc, char** argv) {
       mx_rate.push_back(m.probes_per_s);
       mx_cpu.push_back(m.cpu_us_per_probe);
       heap_per_probe.push_back(m.heap_bytes_per_in_flight);
+      client_heap_per_probe.push_back(m.client_heap_per_in_flight);
       in_flight_peak = std::max(in_flight_peak, m.in_flight_peak);
       min_rate.push_back(b_rate);
       ratio.push_back(100.0 * m.probes_per_s / b_rate);
@@ -328,11 +394,6 @@ int main(int argc, char** argv) {
     tls_fleet.rsa_ca = tls_ca == "rsa";
     auto f = StartFleet(tls_fleet);
     if (!f.ok()) return 1;
-    auto context = tls::ClientContext::Create((*f)->ca_file());
-    if (!context.ok()) {
-      std::fprintf(stderr, "%s\n", std::string(context.status().message()).c_str());
-      return 1;
-    }
     tls_config = tls_fleet.smtp.ecdsa_leaves
                      ? "ECDSA P-256 leaves on every ordinary server"
                      : "the fleet's leaves (Postfix, Microsoft RSA-2048; Exim, minimal ECDSA)";
@@ -367,14 +428,19 @@ int main(int argc, char** argv) {
     starttls_probe.ports = {25, 587};
     implicit_probe.ports = {465};
     FailureLog starttls_log("STARTTLS"), implicit_log("implicit TLS");
+    // The fleet issues each server's certificate on its first handshake (an RSA CA's signature
+    // costs it ~0.6 ms): one untimed pass over both sets first, so that no run pays for it.
+    FailureLog warm_up_log("warm-up");
+    MxrayProbes(on_starttls, starttls_probe, 1, &probe.ca_file, &warm_up_log);
+    MxrayProbes(on_465, implicit_probe, 1, &probe.ca_file, &warm_up_log);
     for (int run = 0; run < runs; ++run) {
       if (!on_starttls.empty()) {
         starttls.Add(
-            MxrayProbes(on_starttls, starttls_probe, tls_passes, context->get(), &starttls_log));
+            MxrayProbes(on_starttls, starttls_probe, tls_passes, &probe.ca_file, &starttls_log));
       }
       if (!on_465.empty()) {
         implicit.Add(
-            MxrayProbes(on_465, implicit_probe, tls_passes, context->get(), &implicit_log));
+            MxrayProbes(on_465, implicit_probe, tls_passes, &probe.ca_file, &implicit_log));
       }
     }
   }
@@ -402,6 +468,8 @@ int main(int argc, char** argv) {
     std::printf("  %-34s %12.2f\n", "client CPU us/probe (mxray)", Median(mx_cpu));
     std::printf("  %-34s %12.0f   (target <= 2048; at %zu in flight, includes each record)\n",
                 "heap bytes per in-flight probe", Median(heap_per_probe), in_flight_peak);
+    std::printf("  %-34s %12.0f   (the probing thread's own allocations only)\n",
+                "  of which the client's", Median(client_heap_per_probe));
     std::printf("  %-34s %12llu\n", "probes not ok (should be 0)",
                 (unsigned long long)probe_failures);
   }

@@ -23,6 +23,10 @@ struct ProbeConfig {
   uint32_t quit_timeout_ms = 5'000;
   uint32_t endpoint_timeout_ms = 90'000;
   uint32_t tls_timeout_ms = 30'000;  // the whole handshake
+  // A 421 or another 4xx at the greeting or to EHLO is temporary: the endpoint is tried again
+  // this many more times, after retry_delay_ms, doubling each time, without holding other work.
+  uint32_t retries = 2;
+  uint32_t retry_delay_ms = 30'000;
   // Ports that speak TLS from the first byte (RFC 8314); the others use STARTTLS.
   std::vector<uint16_t> implicit_tls_ports = {465};
   std::string ca_file;     // roots that count as trusted; empty: the system bundle
@@ -48,6 +52,15 @@ struct ProbeConfig {
   }
 };
 
+// Reputation lookups for every MX address (engine/reputation.h).
+struct ReputationConfig {
+  // --dnsbl: zones, "ZONE=PROFILE" items, or {"none"}; empty means the default list.
+  std::vector<std::string> dnsbl;
+  std::string spamhaus_key;  // Spamhaus DQS: KEY.zen.dq.spamhaus.net instead of the public zone
+  bool dnsbl_txt = false;    // also fetch the TXT reason of a listing
+  bool ptr = true;           // PTR and its forward confirmation
+};
+
 struct AuditConfig {
   std::vector<std::string> inputs = {"-"};  // files; "-" is stdin
   size_t concurrency = 2000;                // domains in flight
@@ -57,6 +70,7 @@ struct AuditConfig {
   size_t max_line_bytes = 4096;             // longer input lines are invalid_input
   io::ResolverOptions resolver;
   ProbeConfig probe;
+  ReputationConfig reputation;
 };
 
 }  // namespace mxray::engine

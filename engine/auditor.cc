@@ -38,6 +38,21 @@ absl::StatusOr<std::unique_ptr<Auditor>> Auditor::Create(const AuditConfig& conf
     policy.blocklist = *std::move(blocklist);
   }
   a->policy_ = std::make_unique<AddressPolicy>(std::move(policy));
+  {
+    std::vector<std::string> specs = config.reputation.dnsbl;
+    if (specs.empty()) specs.assign(std::begin(kDefaultDnsblZones), std::end(kDefaultDnsblZones));
+    absl::StatusOr<std::vector<DnsblZone>> zones =
+        ParseDnsblZones(specs, config.reputation.spamhaus_key);
+    if (!zones.ok()) return zones.status();
+    ReputationOptions ro;
+    ro.zones = *std::move(zones);
+    ro.dnsbl_txt = config.reputation.dnsbl_txt;
+    ro.ptr = config.reputation.ptr;
+    ro.cache_entries = config.cache_entries;
+    if (!ro.zones.empty() || ro.ptr) {
+      a->reputation_ = std::make_unique<Reputation>(a->resolver_.get(), std::move(ro));
+    }
+  }
   if (!config.probe.ports.empty()) {
     if (NeedsTls(config.probe)) {
       absl::StatusOr<std::unique_ptr<tls::ClientContext>> tls =
@@ -96,8 +111,8 @@ void Auditor::Refill(InputReader& input, RecordSink& sink) {
       free_jobs_.pop_back();
     } else {
       jobs_.push_back(std::make_unique<DomainJob>(
-          &config_,
-          DnsServices{mx_cache_.get(), a_cache_.get(), aaaa_cache_.get(), endpoints_.get()}));
+          &config_, DnsServices{mx_cache_.get(), a_cache_.get(), aaaa_cache_.get(),
+                                endpoints_.get(), reputation_.get()}));
       job = jobs_.back().get();
     }
     ++in_flight_;
@@ -115,6 +130,15 @@ void Auditor::Refill(InputReader& input, RecordSink& sink) {
 
 absl::Status Auditor::Run(InputReader& input, RecordSink& sink) {
   uint64_t start = io::EventLoop::MonotonicNs();
+  if (reputation_ && !reputation_->zones().empty()) {
+    // Zones are judged before any address is looked up in them (RFC 5782 §5).
+    bool tested = false;
+    reputation_->SelfTest([&tested] { tested = true; });
+    while (!tested) loop_->RunOnce();
+    for (const auto& z : reputation_->zones()) {
+      stats_.dnsbl_self_test.emplace_back(z->zone, z->self_test);
+    }
+  }
   for (;;) {
     Refill(input, sink);
     if (in_flight_ == 0 && (input_done_ || !sink_status_.ok())) break;

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,6 +18,7 @@
 #include "engine/domain_record.h"
 #include "engine/endpoint_table.h"
 #include "engine/lookup_cache.h"
+#include "engine/reputation.h"
 #include "io/event_loop.h"
 #include "io/resolver.h"
 #include "tls/client_context.h"
@@ -38,6 +41,8 @@ struct AuditStats {
   LookupCacheStats mx_cache, a_cache, aaaa_cache;
   EndpointStats endpoints;
   io::ResolverStats resolver;
+  // Each DNSBL zone and its self-test result ("passed", or why it failed).
+  std::vector<std::pair<std::string, std::string>> dnsbl_self_test;
 };
 
 class Auditor {
@@ -66,6 +71,7 @@ class Auditor {
   std::unique_ptr<AddressPolicy> policy_;
   std::unique_ptr<tls::ClientContext> tls_;  // shared by every TLS probe; null when none is made
   std::unique_ptr<EndpointTable> endpoints_;
+  std::unique_ptr<Reputation> reputation_;  // null when neither DNSBL nor PTR is asked for
   std::vector<std::unique_ptr<DomainJob>> jobs_;
   std::vector<DomainJob*> free_jobs_;
   size_t in_flight_ = 0;

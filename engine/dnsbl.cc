@@ -143,6 +143,14 @@ const DnsblProfile& ProfileForZone(std::string_view zone) {
 DnsblVerdict ClassifyDnsblAnswer(const DnsblProfile& profile, const io::AddressAnswer& answer,
                                  bool zone_trusted) {
   DnsblVerdict v;
+  if (!zone_trusted) {
+    // Nothing a zone that failed its self-test says counts, whatever it says now.
+    v.status = DnsblStatus::kUnreliable;
+    v.reason = "zone failed its self-test";
+    for (const io::IpAddress& ip : answer.addresses) v.codes.push_back(ip.ToString());
+    std::sort(v.codes.begin(), v.codes.end());
+    return v;
+  }
   switch (answer.status) {
     case io::DnsStatus::kNxdomain:
     case io::DnsStatus::kNodata:

@@ -176,8 +176,10 @@ void DomainJob::LookupDone() {
 }
 
 void DomainJob::ProbeEndpoints() {
-  const std::vector<uint16_t>& ports = config_->probe.ports;
-  if (dns_.endpoints == nullptr || ports.empty() || record_.status != DomainStatus::kOk) {
+  static const std::vector<uint16_t> kNoPorts;
+  const std::vector<uint16_t>& ports = dns_.endpoints ? config_->probe.ports : kNoPorts;
+  const bool reputation = dns_.reputation != nullptr;
+  if ((ports.empty() && !reputation) || record_.status != DomainStatus::kOk) {
     Finish();
     return;
   }
@@ -186,7 +188,18 @@ void DomainJob::ProbeEndpoints() {
   for (ExchangeRecord& e : record_.mx) {
     for (AddressRecord& a : e.addresses) {
       a.ports.resize(ports.size());
-      pending_ += static_cast<int>(ports.size());
+      pending_ += static_cast<int>(ports.size()) + (reputation ? 1 : 0);
+    }
+  }
+  if (reputation) {
+    for (ExchangeRecord& e : record_.mx) {
+      for (AddressRecord& a : e.addresses) {
+        ReputationPtr* slot = &a.reputation;
+        dns_.reputation->Get(a.ip, [this, slot](const ReputationPtr& r) {
+          *slot = r;
+          LookupDone();
+        });
+      }
     }
   }
   // The vectors are sized above and never grow again, so each result can be written straight

@@ -22,6 +22,7 @@ struct DnsServices {
   LookupCache<io::AddressAnswer>* a;
   LookupCache<io::AddressAnswer>* aaaa;
   EndpointTable* endpoints;  // null: DNS only
+  Reputation* reputation;    // null: no DNSBL or PTR lookups
 };
 
 class DomainJob {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/port_record.h"
+#include "engine/reputation.h"
 #include "io/dns_types.h"
 #include "io/ip_address.h"
 
@@ -62,6 +63,12 @@ struct AddressRecord {
   // One per probed port, in --ports order; shared with every domain using this endpoint.
   std::vector<PortRecordPtr> ports;
   std::vector<CertificateVerdict> verdicts;  // parallel to ports
+  ReputationPtr reputation;                  // DNSBL and PTR; null when not looked up
+  // The PTR names compared with this exchange's name and with the name the server gives itself
+  // in its greeting (first word of a 220 banner on any port); unset when there is nothing to
+  // compare (no PTR, no greeting).
+  std::optional<bool> ptr_matches_mx;
+  std::optional<bool> ptr_matches_greeting;
 };
 
 struct ExchangeRecord {
@@ -82,7 +89,7 @@ struct Finding {
   std::string_view severity;  // info | low | medium | high
   uint16_t exchange = 0;      // index into DomainRecord::mx
   uint16_t address = 0;       // index into that exchange's addresses
-  uint16_t port = 0;          // the logical port
+  uint16_t port = 0;          // the logical port; 0 for findings about the address itself
 };
 
 struct DomainRecord {

@@ -34,7 +34,10 @@ EndpointTable::EndpointTable(io::EventLoop* loop, const ProbeConfig* config,
       // A tenth of a second's worth may go at once, so a rate of 100/s is not 100 at t=0.
       bucket_(config->rate, config->rate / 10, loop->now_ns()) {}
 
-EndpointTable::~EndpointTable() { loop_->CancelTimer(rate_timer_); }
+EndpointTable::~EndpointTable() {
+  loop_->CancelTimer(rate_timer_);
+  for (io::TimerId& t : retry_timers_) loop_->CancelTimer(t);
+}
 
 void EndpointTable::Get(const io::IpAddress& ip, uint16_t port, std::string_view server_name,
                         Callback done) {
@@ -64,13 +67,17 @@ void EndpointTable::Get(const io::IpAddress& ip, uint16_t port, std::string_view
   }
   it->second.waiters.push_back(std::move(done));
   if (tls_ != nullptr) it->second.server_name.assign(server_name);
+  Enqueue(ip, port);
+  Pump();
+}
+
+void EndpointTable::Enqueue(const io::IpAddress& ip, uint16_t port) {
   AddressState& a = addresses_[ip];
   a.waiting.push_back(port);
   if (!a.queued && a.active < config_->per_address_connections) {
     a.queued = true;
     ready_.push_back(ip);
   }
-  Pump();
 }
 
 bool EndpointTable::TakeToken() {
@@ -80,9 +87,36 @@ bool EndpointTable::TakeToken() {
   return false;
 }
 
-void EndpointTable::OnTimer(uint64_t) {
-  rate_timer_ = io::TimerId{};
+void EndpointTable::OnTimer(uint64_t cookie) {
+  if (cookie == 0) {
+    rate_timer_ = io::TimerId{};
+  } else {
+    // A retry is due: it queues like a new request, within every limit.
+    Key key = retry_keys_[cookie - 1];
+    retry_timers_[cookie - 1] = io::TimerId{};
+    free_retry_slots_.push_back(cookie - 1);
+    --retries_pending_;
+    Enqueue(key.ip, key.port);
+  }
   Pump();
+}
+
+void EndpointTable::ScheduleRetry(const Key& key, uint8_t attempts) {
+  uint64_t slot;
+  if (!free_retry_slots_.empty()) {
+    slot = free_retry_slots_.back();
+    free_retry_slots_.pop_back();
+    retry_keys_[slot] = key;
+  } else {
+    slot = retry_keys_.size();
+    retry_keys_.push_back(key);
+    retry_timers_.emplace_back();
+  }
+  ++retries_pending_;
+  ++stats_.retried;
+  // Backoff: the delay doubles with each attempt (capped so that it cannot overflow).
+  uint64_t delay_ms = uint64_t(config_->retry_delay_ms) << std::min<uint8_t>(attempts - 1, 16);
+  retry_timers_[slot] = loop_->AddTimer(loop_->now_ns() + delay_ms * 1'000'000, this, slot + 1);
 }
 
 void EndpointTable::Pump() {
@@ -126,14 +160,28 @@ void EndpointTable::StartProbe(const Key& key) {
   stats_.active_peak = std::max<uint64_t>(stats_.active_peak, active_);
   auto it = entries_.find(key);
   std::string server_name;
-  if (it != entries_.end()) server_name.swap(it->second.server_name);
-  probe->Start(key.ip, key.port, server_name);
+  uint8_t attempt = 1;
+  if (it != entries_.end()) {
+    attempt = ++it->second.attempts;
+    // Kept while a retry may follow; the last attempt takes it.
+    if (attempt > config_->retries) {
+      server_name.swap(it->second.server_name);
+    } else {
+      server_name = it->second.server_name;
+    }
+  }
+  probe->Start(key.ip, key.port, server_name, attempt);
 }
 
 void EndpointTable::OnProbeDone(SmtpProbe* probe, PortRecordPtr record) {
   std::vector<Callback> waiters;
-  auto it = entries_.find(Key{probe->ip(), probe->port()});
+  Key key{probe->ip(), probe->port()};
+  auto it = entries_.find(key);
   if (it != entries_.end()) {
+    if (IsTemporaryFailure(*record) && it->second.attempts <= config_->retries) {
+      ScheduleRetry(key, it->second.attempts);  // the waiters wait for the last attempt
+      return;
+    }
     it->second.result = record;
     waiters = std::move(it->second.waiters);
   }

@@ -32,6 +32,7 @@ struct EndpointStats {
   uint64_t blocked = 0;  // endpoints not contacted because of the address policy
   uint64_t active_peak = 0;
   uint64_t per_address_peak = 0;  // most connections ever open to one address at once
+  uint64_t retried = 0;           // probes started again after a temporary failure
 };
 
 class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
@@ -49,7 +50,7 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
 
   size_t active() const { return active_; }
   // Probes started whose socket the kernel has not yet fully let go of.
-  size_t busy() const { return busy_; }
+  size_t busy() const { return busy_ + retries_pending_; }
   const EndpointStats& stats() const { return stats_; }
 
   void OnProbeDone(SmtpProbe* probe, PortRecordPtr record) override;
@@ -69,7 +70,8 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   struct Entry {
     PortRecordPtr result;
     std::vector<Callback> waiters;
-    std::string server_name;  // until the probe starts
+    std::string server_name;  // until the last attempt starts
+    uint8_t attempts = 0;     // probes started
   };
   struct AddressState {
     uint32_t active = 0;
@@ -82,6 +84,8 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   void Pump();
   bool TakeToken();
   void StartProbe(const Key& key);
+  void Enqueue(const io::IpAddress& ip, uint16_t port);
+  void ScheduleRetry(const Key& key, uint8_t attempts);
 
   io::EventLoop* loop_;
   const ProbeConfig* config_;
@@ -97,6 +101,11 @@ class EndpointTable : public SmtpProbe::Owner, public io::TimerHandler {
   size_t max_connections_;
   TokenBucket bucket_;
   io::TimerId rate_timer_;
+  // Endpoints waiting for their retry, by timer cookie - 1; free slots are reused.
+  std::vector<Key> retry_keys_;
+  std::vector<io::TimerId> retry_timers_;  // parallel to retry_keys_
+  std::vector<uint64_t> free_retry_slots_;
+  size_t retries_pending_ = 0;
   EndpointStats stats_;
 };
 

@@ -4,6 +4,7 @@
 #include "engine/findings.h"
 
 #include <algorithm>
+#include <cctype>
 
 #include "tls/chain_verifier.h"
 #include "tls/hostname.h"
@@ -57,6 +58,56 @@ void JudgePort(const ExchangeRecord& exchange, const PortRecord& port, Certifica
   if (!verdict->hostname_match) where.Add("cert_hostname_mismatch", "medium");
 }
 
+void JudgeReputation(const ReputationRecord& r, const Where& where) {
+  for (const DnsblResult& d : r.dnsbl) {
+    if (d.verdict.status == DnsblStatus::kListed) where.Add("dnsbl_listed", d.verdict.severity);
+  }
+  if (!r.ptr_status) return;
+  // Only a definite answer counts: a PTR lookup that failed says nothing about the address.
+  if (*r.ptr_status == io::DnsStatus::kNxdomain || *r.ptr_status == io::DnsStatus::kNodata) {
+    where.Add("no_ptr", "low");
+  } else if (!r.ptr.empty() && !r.fcrdns) {
+    where.Add("ptr_not_confirmed", "low");
+  }
+}
+
+bool SameHost(std::string_view a, std::string_view b) {
+  while (!a.empty() && a.back() == '.') a.remove_suffix(1);
+  while (!b.empty() && b.back() == '.') b.remove_suffix(1);
+  if (a.size() != b.size() || a.empty()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool AnyPtrIs(const ReputationRecord& r, std::string_view name) {
+  return std::any_of(r.ptr.begin(), r.ptr.end(),
+                     [&](const std::string& p) { return SameHost(p, name); });
+}
+
+// The name a server gives itself: the first word of its 220 greeting.
+std::string_view GreetingName(const AddressRecord& a) {
+  for (const PortRecordPtr& p : a.ports) {
+    if (!p || !p->banner || p->banner->code != 220 || p->banner->lines.empty()) continue;
+    std::string_view line = p->banner->lines.front();
+    return line.substr(0, line.find(' '));
+  }
+  return {};
+}
+
+void ComparePtr(const ExchangeRecord& exchange, AddressRecord* a) {
+  a->ptr_matches_mx.reset();
+  a->ptr_matches_greeting.reset();
+  if (!a->reputation || a->reputation->ptr.empty()) return;
+  a->ptr_matches_mx = AnyPtrIs(*a->reputation, exchange.exchange);
+  std::string_view greeting = GreetingName(*a);
+  if (!greeting.empty()) a->ptr_matches_greeting = AnyPtrIs(*a->reputation, greeting);
+}
+
 }  // namespace
 
 void JudgeDomain(DomainRecord* record) {
@@ -65,6 +116,10 @@ void JudgeDomain(DomainRecord* record) {
     ExchangeRecord& exchange = record->mx[e];
     for (size_t a = 0; a < exchange.addresses.size(); ++a) {
       AddressRecord& address = exchange.addresses[a];
+      if (address.reputation) {
+        JudgeReputation(*address.reputation, Where{record, uint16_t(e), uint16_t(a), 0});
+      }
+      ComparePtr(exchange, &address);
       address.verdicts.clear();
       // Most records have no certificate at all: no verdicts then, and no allocation.
       bool any_tls = std::any_of(address.ports.begin(), address.ports.end(),

@@ -71,4 +71,17 @@ std::string_view ProbeOutcomeName(ProbeOutcome o) {
   return "?";
 }
 
+bool IsTemporaryFailure(const PortRecord& r) {
+  switch (r.outcome) {
+    case ProbeOutcome::kRateLimited:
+      return true;
+    case ProbeOutcome::kBannerRejected:
+      return r.banner && r.banner->code >= 400 && r.banner->code < 500;
+    case ProbeOutcome::kEhloRejected:
+      return r.ehlo && r.ehlo->code >= 400 && r.ehlo->code < 500;
+    default:
+      return false;
+  }
+}
+
 }  // namespace mxray::engine

@@ -75,8 +75,13 @@ struct PortRecord {
   std::string injected;  // bytes that followed the 220 to STARTTLS (first 256), discarded
   uint32_t bytes_read = 0;
   uint32_t elapsed_ms = 0;
+  uint8_t attempts = 1;  // connections made; more than one after temporary failures (retries)
 };
 using PortRecordPtr = std::shared_ptr<const PortRecord>;
+
+// A temporary failure worth trying again later: a 421 anywhere, or another 4xx to the greeting or
+// to EHLO (greylisting, "too many connections").
+bool IsTemporaryFailure(const PortRecord& record);
 
 }  // namespace mxray::engine
 

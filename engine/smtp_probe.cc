@@ -42,8 +42,8 @@ SmtpProbe::SmtpProbe(io::EventLoop* loop, const ProbeConfig* config, const tls::
 
 SmtpProbe::~SmtpProbe() = default;
 
-void SmtpProbe::Start(const io::IpAddress& ip, uint16_t logical_port,
-                      std::string_view server_name) {
+void SmtpProbe::Start(const io::IpAddress& ip, uint16_t logical_port, std::string_view server_name,
+                      uint8_t attempt) {
   ip_ = ip;
   logical_port_ = logical_port;
   server_name_.assign(server_name);
@@ -54,6 +54,7 @@ void SmtpProbe::Start(const io::IpAddress& ip, uint16_t logical_port,
   session_.reset();
   record_ = std::make_shared<PortRecord>();
   record_->port = logical_port;
+  record_->attempts = attempt;
   start_ns_ = loop_->now_ns();
   endpoint_deadline_ns_ = start_ns_ + uint64_t(config_->endpoint_timeout_ms) * kMs;
   slot_ = loop_->Register(this);

@@ -39,7 +39,9 @@ class SmtpProbe : public io::IoHandler, public io::TimerHandler {
   ~SmtpProbe() override;
 
   // `server_name` is the MX name that asked for the endpoint first: the TLS SNI.
-  void Start(const io::IpAddress& ip, uint16_t logical_port, std::string_view server_name);
+  // `attempt` counts from 1 (retries after temporary failures).
+  void Start(const io::IpAddress& ip, uint16_t logical_port, std::string_view server_name,
+             uint8_t attempt = 1);
   const io::IpAddress& ip() const { return ip_; }
   uint16_t port() const { return logical_port_; }
 

@@ -70,10 +70,66 @@ void WriteDnsStatus(std::string_view key, const std::optional<io::DnsStatus>& st
   w->PlainString(io::DnsStatusName(*status));
 }
 
+void WriteReputation(const engine::ReputationRecord& r, SafeJsonWriter* w) {
+  if (r.ptr_status) {
+    w->KeyLiteral("ptr");
+    WriteStringArray(r.ptr, w);
+    if (*r.ptr_status != io::DnsStatus::kOk) {
+      w->KeyLiteral("ptr_status");
+      w->PlainString(io::DnsStatusName(*r.ptr_status));
+    }
+    w->KeyLiteral("fcrdns");
+    w->Bool(r.fcrdns);
+  }
+  if (r.dnsbl.empty()) return;
+  w->KeyLiteral("dnsbl");
+  w->StartArray();
+  for (const engine::DnsblResult& d : r.dnsbl) {
+    w->StartObject();
+    w->KeyLiteral("zone");
+    w->SafeString(d.zone->zone);
+    w->KeyLiteral("status");
+    w->PlainString(engine::DnsblStatusName(d.verdict.status));
+    if (!d.verdict.codes.empty()) {
+      w->KeyLiteral("codes");
+      WriteStringArray(d.verdict.codes, w);
+    }
+    if (d.verdict.status == engine::DnsblStatus::kListed) {
+      w->KeyLiteral("lists");
+      w->StartArray();
+      for (std::string_view l : d.verdict.lists) w->PlainString(l);
+      w->EndArray();
+      w->KeyLiteral("meaning");
+      w->StartArray();
+      for (std::string_view m : d.verdict.meanings) w->PlainString(m);
+      w->EndArray();
+    }
+    if (!d.verdict.reason.empty()) {
+      w->KeyLiteral("reason");
+      w->SafeString(d.verdict.reason);
+    }
+    if (!d.txt.empty()) {
+      w->KeyLiteral("txt");
+      WriteStringArray(d.txt, w);
+    }
+    w->EndObject();
+  }
+  w->EndArray();
+}
+
 void WriteAddress(const AddressRecord& address, SafeJsonWriter* w) {
   w->StartObject();
   w->KeyLiteral("ip");
   WriteIp(address.ip, w);
+  if (address.reputation) WriteReputation(*address.reputation, w);
+  if (address.ptr_matches_mx) {
+    w->KeyLiteral("ptr_matches_mx");
+    w->Bool(*address.ptr_matches_mx);
+  }
+  if (address.ptr_matches_greeting) {
+    w->KeyLiteral("ptr_matches_greeting");
+    w->Bool(*address.ptr_matches_greeting);
+  }
   if (!address.ports.empty()) {
     w->KeyLiteral("ports");
     w->StartArray();
@@ -136,8 +192,10 @@ void WriteFindings(const DomainRecord& record, SafeJsonWriter* w) {
         WriteIp(exchange.addresses[f.address].ip, w);
       }
     }
-    w->KeyLiteral("port");
-    w->Uint(f.port);
+    if (f.port != 0) {
+      w->KeyLiteral("port");
+      w->Uint(f.port);
+    }
     w->EndObject();
     w->EndObject();
   }

@@ -261,6 +261,8 @@ void WritePort(const engine::PortRecord& p, const engine::CertificateVerdict* ve
     w->SafeString(p.unsolicited);
   }
   if (p.state != engine::PortState::kBlocked) {
+    w->KeyLiteral("attempts");
+    w->Uint(p.attempts);
     w->KeyLiteral("bytes_read");
     w->Uint(p.bytes_read);
     w->KeyLiteral("elapsed_ms");

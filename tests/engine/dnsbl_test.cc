@@ -108,6 +108,14 @@ TEST(DnsblVerdictTest, NxdomainCountsOnlyFromATrustedZone) {
             DnsblStatus::kUnreliable);
 }
 
+TEST(DnsblVerdictTest, AZoneThatFailedItsSelfTestIsUnreliableWhateverItAnswers) {
+  for (const io::AddressAnswer& a :
+       {Answer(io::DnsStatus::kTimeout), Answer(io::DnsStatus::kServfail), Listed({"127.0.0.2"}),
+        Listed({"127.255.255.254"}), Listed({"198.51.100.7"}), Answer(io::DnsStatus::kNxdomain)}) {
+    EXPECT_EQ(ClassifyDnsblAnswer(Zen(), a, false).status, DnsblStatus::kUnreliable);
+  }
+}
+
 TEST(DnsblVerdictTest, LookupFailuresAreErrorsWithTheirReason) {
   for (io::DnsStatus s : {io::DnsStatus::kServfail, io::DnsStatus::kRefused,
                           io::DnsStatus::kTimeout, io::DnsStatus::kMalformed}) {
@@ -125,6 +133,40 @@ TEST(DnsblSelfTestTest, Rfc5782Section5) {
   EXPECT_FALSE(DnsblSelfTestPassed(Zen(), Listed({"127.255.255.254"}), nx));  // refused
   EXPECT_FALSE(DnsblSelfTestPassed(Zen(), Listed({"198.51.100.7"}), Listed({"198.51.100.7"})));
   EXPECT_FALSE(DnsblSelfTestPassed(Zen(), Answer(io::DnsStatus::kTimeout), nx));
+}
+
+}  // namespace
+}  // namespace mxray::engine
+
+#include "engine/reputation.h"
+
+namespace mxray::engine {
+namespace {
+
+TEST(ParseDnsblZonesTest, ProfilesKeysAndNone) {
+  auto zones = ParseDnsblZones(
+      {"ZEN.spamhaus.org.", "mirror.example.test=spamhaus-zen", "dnsbl.example.test"}, "");
+  ASSERT_TRUE(zones.ok()) << zones.status();
+  ASSERT_EQ(zones->size(), 3u);
+  EXPECT_EQ((*zones)[0].zone, "zen.spamhaus.org");
+  EXPECT_EQ((*zones)[0].profile, nullptr);  // recognised by name when the run starts
+  EXPECT_EQ((*zones)[1].zone, "mirror.example.test");
+  ASSERT_NE((*zones)[1].profile, nullptr);
+  EXPECT_EQ((*zones)[1].profile->name, "spamhaus-zen");
+
+  // A DQS key turns the public ZEN zone into the key's zone, read the same way.
+  auto dqs = ParseDnsblZones({"zen.spamhaus.org", "bl.spamcop.net"}, "abcdef0123");
+  ASSERT_TRUE(dqs.ok());
+  EXPECT_EQ((*dqs)[0].zone, "abcdef0123.zen.dq.spamhaus.net");
+  EXPECT_EQ(ProfileForZone((*dqs)[0].zone).name, "spamhaus-zen");
+  EXPECT_EQ((*dqs)[1].zone, "bl.spamcop.net");
+
+  auto none = ParseDnsblZones({"none"}, "");
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  EXPECT_FALSE(ParseDnsblZones({"zone.test=unknown-profile"}, "").ok());
+  EXPECT_FALSE(ParseDnsblZones({"nodots"}, "").ok());
+  EXPECT_FALSE(ParseDnsblZones({""}, "").ok());
 }
 
 }  // namespace

@@ -129,5 +129,37 @@ TEST(JudgeDomainTest, AFailedHandshakeIsNotJudged) {
   EXPECT_FALSE(r.mx[0].addresses[0].verdicts[0].judged);
 }
 
+TEST(JudgeDomainTest, ReputationFindingsNameTheAddressWithoutAPort) {
+  auto zone = std::make_shared<DnsblZone>(DnsblZone{.zone = "zen.spamhaus.org", .passed = true});
+  auto port = Port(25, ProbeOutcome::kOk);
+  DomainRecord r = WithExchanges({"mx.example.test", "mx2.example.test"}, port);
+  auto listed = std::make_shared<ReputationRecord>();
+  DnsblResult pbl{.zone = zone};
+  pbl.verdict.status = DnsblStatus::kListed;
+  pbl.verdict.severity = "info";
+  DnsblResult error{.zone = zone};
+  error.verdict.status = DnsblStatus::kError;
+  listed->dnsbl = {pbl, error};
+  listed->ptr_status = io::DnsStatus::kOk;
+  listed->ptr = {"host.example.test"};
+  listed->fcrdns = false;
+  r.mx[0].addresses[0].reputation = listed;
+  auto unknown = std::make_shared<ReputationRecord>();
+  unknown->ptr_status = io::DnsStatus::kServfail;  // nothing is known: no finding
+  r.mx[1].addresses[0].reputation = unknown;
+  JudgeDomain(&r);
+  ASSERT_THAT(Ids(r), testing::ElementsAre("dnsbl_listed", "ptr_not_confirmed"));
+  EXPECT_EQ(r.findings[0].severity, "info");
+  EXPECT_EQ(r.findings[0].port, 0);
+  EXPECT_EQ(r.findings[1].severity, "low");
+
+  auto none = std::make_shared<ReputationRecord>();
+  none->ptr_status = io::DnsStatus::kNxdomain;
+  r.mx[1].addresses[0].reputation = none;
+  JudgeDomain(&r);
+  EXPECT_THAT(Ids(r), testing::ElementsAre("dnsbl_listed", "ptr_not_confirmed", "no_ptr"));
+  EXPECT_EQ(r.findings[2].exchange, 1);
+}
+
 }  // namespace
 }  // namespace mxray::engine

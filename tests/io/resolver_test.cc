@@ -152,18 +152,18 @@ TEST_F(ResolverTest, TxtRecordIsReturned) {
   EXPECT_THAT(out.texts, testing::ElementsAre("v=spf1 -all"));
 }
 
-TEST_F(ResolverTest, PtrOutsideTheFleetZoneIsRefused) {
-  // The fleet serves .test only (PTR zones come with the reputation work): the query still
-  // travels the whole PTR path and comes back typed.
+TEST_F(ResolverTest, PtrOfAFleetAddressIsItsHostName) {
+  // A provider host: its PTR names the host (the fleet's reverse zone, reputation_plan.h).
   PtrAnswer out;
   bool done = false;
-  resolver_->ResolvePtr("1.0.0.127.in-addr.arpa", [&](PtrAnswer&& a) {
+  resolver_->ResolvePtr("1.0.1.127.in-addr.arpa", [&](PtrAnswer&& a) {
     out = std::move(a);
     done = true;
   });
   Run(done);
-  EXPECT_EQ(out.status, DnsStatus::kRefused);
-  EXPECT_TRUE(out.names.empty());
+  EXPECT_EQ(out.status, DnsStatus::kOk);
+  EXPECT_THAT(out.names, testing::ElementsAre(fleet_->population().PtrName("127.1.0.1")));
+  EXPECT_FALSE(out.names.front().empty());
 }
 
 TEST_F(ResolverTest, ManyLookupsInFlightAllComplete) {

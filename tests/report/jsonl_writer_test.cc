@@ -451,3 +451,53 @@ TEST_F(JsonlWriterTest, AFailedHandshakeCarriesOnlyItsError) {
 
 }  // namespace
 }  // namespace mxray::report
+
+namespace mxray::report {
+namespace {
+
+TEST_F(JsonlWriterTest, ReputationFieldsAndAddressFindingsFollowTheSchema) {
+  auto kZen = std::make_shared<engine::DnsblZone>(
+      engine::DnsblZone{.zone = "zen.spamhaus.org", .passed = true});
+  auto kRewritten = std::make_shared<engine::DnsblZone>(
+      engine::DnsblZone{.zone = "dnsbl.example.test", .passed = true});
+  DomainRecord r = OkRecord();
+  auto rep = std::make_shared<engine::ReputationRecord>();
+  rep->ptr_status = DnsStatus::kOk;
+  rep->ptr = {"mx1.example.test"};
+  rep->fcrdns = true;
+  engine::DnsblResult listed{.zone = kZen};
+  listed.verdict.status = engine::DnsblStatus::kListed;
+  listed.verdict.codes = {"127.0.0.2", "127.0.0.4"};
+  listed.verdict.lists = {"SBL", "XBL"};
+  listed.verdict.meanings = {"spam source", "exploited host"};
+  listed.txt = {"https://check.spamhaus.org/listed"};
+  engine::DnsblResult unknown{.zone = kRewritten};
+  unknown.verdict.status = engine::DnsblStatus::kUnknown;
+  unknown.verdict.codes = {"198.51.100.7"};
+  unknown.verdict.reason = "answer outside 127.0.0.0/8";
+  rep->dnsbl = {listed, unknown};
+  r.mx[0].addresses[0].reputation = rep;
+  auto none = std::make_shared<engine::ReputationRecord>();
+  none->ptr_status = DnsStatus::kNxdomain;
+  r.mx[0].addresses[1].reputation = none;
+  r.findings.push_back({.id = "dnsbl_listed", .severity = "high", .exchange = 0, .address = 0});
+  r.findings.push_back({.id = "no_ptr", .severity = "low", .exchange = 0, .address = 1});
+  std::string line = FormatChecked(r);
+  EXPECT_THAT(line,
+              ::testing::HasSubstr(
+                  R"({"ip":"127.1.0.1","ptr":["mx1.example.test"],"fcrdns":true,"dnsbl":[)"
+                  R"({"zone":"zen.spamhaus.org","status":"listed",)"
+                  R"("codes":["127.0.0.2","127.0.0.4"],"lists":["SBL","XBL"],)"
+                  R"("meaning":["spam source","exploited host"],)"
+                  R"("txt":["https://check.spamhaus.org/listed"]},)"
+                  R"({"zone":"dnsbl.example.test","status":"unknown","codes":["198.51.100.7"],)"
+                  R"("reason":"answer outside 127.0.0.0/8"}]})"));
+  EXPECT_THAT(line, ::testing::HasSubstr(
+                        R"({"ip":"::1","ptr":[],"ptr_status":"nxdomain","fcrdns":false})"));
+  EXPECT_THAT(line,
+              ::testing::HasSubstr(R"({"id":"no_ptr","severity":"low",)"
+                                   R"("where":{"exchange":"mx1.example.test","address":"::1"}})"));
+}
+
+}  // namespace
+}  // namespace mxray::report

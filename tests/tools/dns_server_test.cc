@@ -1,6 +1,7 @@
 // The fleet's DNS server over real loopback sockets: each kind answered as specified over UDP and
 // TCP, truncation, EDNS, refusal outside .test, TCP framing and back-pressure, and a miniature
-// resolver with mxray's semantics whose result for every domain must equal its expectation line.
+// resolver with mxray's semantics whose result for every domain must equal its expectation line,
+// the reputation of every address included (PTR, FCrDNS, each DNSBL zone after its self-test).
 // Dropped queries are detected without waiting for a timeout: the server answers in order, so a
 // sentinel query's reply arriving first proves the earlier query was dropped.
 #include <arpa/inet.h>
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/str_join.h"
 #include "tools/fleet/dns_wire.h"
 #include "tools/fleet/fleet.h"
 
@@ -270,13 +272,22 @@ TEST_F(DnsServerTest, TlsKindsPointAtTheirHostsOwnName) {
   for (const std::string& other :
        {past_plan, std::string("tls-wildcard-01.fleet.test"),
         std::string("tls_wildcard-1.fleet.test"), std::string("plain-1.fleet.test"),
-        std::string("x.tls-wildcard-1.fleet.test"), std::string("mx-127-2-0-5.fleet.test"),
+        std::string("x.tls-wildcard-1.fleet.test"), std::string("mx-127-2-0-05.fleet.test"),
         std::string(kWrongCertName)}) {
     SCOPED_TRACE(other);
     m = AskUdp(other, kTypeA);
     ASSERT_TRUE(m);
     EXPECT_EQ(m->rcode, kRcodeNxDomain);
   }
+  // The own pool's and bulk hosts' names (their PTR names) resolve to them, ::1's to AAAA.
+  m = AskUdp("mx-127-2-0-5.fleet.test", kTypeA);
+  ASSERT_TRUE(m);
+  ASSERT_THAT(m->answers, SizeIs(1));
+  EXPECT_EQ(m->answers[0].address, "127.2.0.5");
+  m = AskUdp(std::string(Population::kIpv6HostName), kTypeAaaa);
+  ASSERT_TRUE(m);
+  ASSERT_THAT(m->answers, SizeIs(1));
+  EXPECT_EQ(m->answers[0].address, "::1");
 }
 
 TEST_F(DnsServerTest, EdnsOptAnsweredOnlyWhenAsked) {
@@ -586,6 +597,74 @@ class ReferenceResolver {
     return x;
   }
 
+  // "4.3.2.1.<suffix>" for 1.2.3.4, 32 reversed nibbles for IPv6, as mxray builds them.
+  static std::string ReverseName(const std::string& ip, std::string_view suffix) {
+    std::array<uint8_t, 16> b{};
+    std::string out;
+    if (inet_pton(AF_INET, ip.c_str(), b.data()) == 1) {
+      for (int k = 3; k >= 0; --k) out += std::to_string(b[k]) + ".";
+    } else {
+      EXPECT_EQ(inet_pton(AF_INET6, ip.c_str(), b.data()), 1) << ip;
+      static constexpr char kHex[] = "0123456789abcdef";
+      for (int k = 15; k >= 0; --k) {
+        out += {kHex[b[k] & 0xF], '.', kHex[b[k] >> 4], '.'};
+      }
+    }
+    return out.append(suffix);
+  }
+
+  // RFC 5782 §5, as mxray runs it at the start.
+  bool SelfTestPasses(std::string_view zone) {
+    LookupResult listed = Lookup("2.0.0.127." + std::string(zone), kTypeA);
+    LookupResult unlisted = Lookup("1.0.0.127." + std::string(zone), kTypeA);
+    return listed.status == "ok" && listed.records.size() == 1 &&
+           listed.records[0].address == "127.0.0.2" && unlisted.status == "nxdomain";
+  }
+
+  // The reputation of one address with RELIABILITY.md's rules, from the answers alone.
+  ExpectedReputation Reputation(const std::string& ip, const std::vector<bool>& trusted) {
+    ExpectedReputation r;
+    const bool v6 = ip.find(':') != std::string::npos;
+    LookupResult ptr = Lookup(ReverseName(ip, v6 ? "ip6.arpa" : "in-addr.arpa"), kTypePtr);
+    r.ptr_status = ptr.status == "ok" ? "ok" : ptr.status == "nxdomain" ? "nxdomain" : "other";
+    if (ptr.status == "ok") {
+      EXPECT_THAT(ptr.records, SizeIs(1)) << ip;
+      r.ptr = ptr.records[0].target;
+      for (const DnsRecord& rr : Lookup(r.ptr, v6 ? kTypeAaaa : kTypeA).records) {
+        r.fcrdns |= rr.address == ip;
+      }
+    }
+    for (size_t z = 0; z < kDnsblZoneCount; ++z) {
+      ExpectedDnsbl d{.zone = kDnsblZones[z]};
+      const std::string name = ReverseName(ip, kDnsblZones[z]);
+      LookupResult a = trusted[z] ? Lookup(name, kTypeA) : LookupResult{};
+      if (!trusted[z]) {
+        d.status = "unreliable";
+      } else if (a.status == "nxdomain") {
+        d.status = "not_listed";
+      } else if (a.status != "ok") {
+        d.status = "error";  // SERVFAIL, timeout
+      } else {
+        bool error = false, outside = false;
+        for (const DnsRecord& rr : a.records) {
+          d.codes.push_back(rr.address);
+          error |= rr.address == "127.255.255.252" || rr.address == "127.255.255.254" ||
+                   rr.address == "127.255.255.255";
+          outside |= !rr.address.starts_with("127.");
+        }
+        std::sort(d.codes.begin(), d.codes.end());
+        d.status = error ? "error" : outside ? "unknown" : "listed";
+        if (d.status == "listed") {
+          LookupResult txt = Lookup(name, kTypeTxt);
+          EXPECT_THAT(txt.records, SizeIs(1)) << name;
+          if (!txt.records.empty()) d.txt = absl::StrJoin(txt.records[0].texts, "");
+        }
+      }
+      r.dnsbl.push_back(std::move(d));
+    }
+    return r;
+  }
+
   Expectation Resolve(const std::string& domain, DomainKind kind) {
     Expectation e{.domain = domain, .kind = kind};
     LookupResult mx = Lookup(domain, kTypeMx);
@@ -645,17 +724,30 @@ class ReferenceResolver {
 
 TEST_F(DnsServerTest, EveryDomainResolvesToItsExpectation) {
   ReferenceResolver resolver(client_.get(), population().options());
+  // The zones' self-tests, as the expectations state them.
+  std::vector<bool> trusted;
+  for (const ExpectedDnsblZone& z : Population::ExpectDnsblZones()) {
+    trusted.push_back(resolver.SelfTestPasses(z.zone));
+    EXPECT_EQ(trusted.back(), z.passed) << z.zone;
+  }
   std::vector<bool> seen(kDomainKindCount);
   for (size_t i = 0; i < population().size(); ++i) {
     const DomainKind kind = population().Kind(i);
     seen[size_t(kind)] = true;
     SCOPED_TRACE(population().DomainName(i));
-    // DNS only: the SMTP part of the expectation is another test's (smtp_server_test.cc).
+    // DNS only: the SMTP part of the expectation is another test's (smtp_server_test.cc). The
+    // reputation of every address is DNS, and resolved here too.
     Expectation expected = population().Expect(i);
     for (ExpectedExchange& x : expected.mx) x.ports.clear();
+    Expectation resolved = resolver.Resolve(population().DomainName(i), kind);
+    for (ExpectedExchange& x : resolved.mx) {
+      for (const std::string& ip : x.addresses) {
+        x.reputation.push_back(resolver.Reputation(ip, trusted));
+      }
+    }
     std::string want, got;
     Population::ExpectationToJson(expected, &want);
-    Population::ExpectationToJson(resolver.Resolve(population().DomainName(i), kind), &got);
+    Population::ExpectationToJson(resolved, &got);
     EXPECT_EQ(got, want);
   }
   EXPECT_EQ(std::count(seen.begin(), seen.end(), true), long(kDomainKindCount));

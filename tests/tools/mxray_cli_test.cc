@@ -621,8 +621,9 @@ TEST_F(MxrayCliTest, TlsFlagsDecideTrustChainAndStarttls) {
     std::ofstream out(list);
     out << NamesOf(*f, {fleet::DomainKind::kTlsRsa});
   }
-  std::vector<std::string> common = {"--allow-private", "--port-map", f->smtp_port_map(),
-                                     "--ports", "25", "--tls-timeout-ms", "2000"};
+  std::vector<std::string> common = {
+      "--allow-private",  "--port-map", f->smtp_port_map(), "--ports", "25",
+      "--tls-timeout-ms", "2000"};
   auto run = [&](std::vector<std::string> more) {
     std::vector<std::string> args = common;
     args.insert(args.end(), more.begin(), more.end());
@@ -637,7 +638,8 @@ TEST_F(MxrayCliTest, TlsFlagsDecideTrustChainAndStarttls) {
   std::string trusted = run({"--ca-file", f->ca_file(), "--tls-chain"});
   EXPECT_THAT(trusted, HasSubstr(R"("outcome":"ok")"));
   EXPECT_THAT(trusted, HasSubstr(R"("version":"TLSv1.3")"));
-  EXPECT_THAT(trusted, HasSubstr(R"("verify":{"status":"ok","hostname_match":true,"trusted":true)"));
+  EXPECT_THAT(trusted,
+              HasSubstr(R"("verify":{"status":"ok","hostname_match":true,"trusted":true)"));
   EXPECT_THAT(trusted, HasSubstr(R"("chain_pem":"-----BEGIN CERTIFICATE-----\n)"));
   EXPECT_THAT(trusted, HasSubstr(R"("findings":[])"));
 
@@ -651,6 +653,38 @@ TEST_F(MxrayCliTest, TlsFlagsDecideTrustChainAndStarttls) {
   EXPECT_THAT(plain, HasSubstr(R"("outcome":"ok")"));
   EXPECT_THAT(plain, Not(HasSubstr(R"("tls":)")));
   EXPECT_THAT(plain, Not(HasSubstr(R"("starttls":{)")));
+}
+
+TEST_F(MxrayCliTest, BadDnsblZoneOrProfileIsRejected) {
+  ExpectRejected(RunMxray({"scan", "--resolver", "127.0.0.1:53", "--dnsbl", "zen.test=nope"},
+                          {.stdin_data = "a.test\n"}),
+                 {"--dnsbl", "zen.test=nope"});
+  ExpectRejected(RunMxray({"scan", "--resolver", "127.0.0.1:53", "--dnsbl", "nodots"},
+                          {.stdin_data = "a.test\n"}),
+                 {"--dnsbl", "nodots"});
+}
+
+TEST_F(MxrayCliTest, ReputationFlagsTurnLookupsOnAndOff) {
+  std::unique_ptr<fleet::Fleet> f = StartFleet(100);
+  ASSERT_NE(f, nullptr);
+  std::string list = Path("rep.txt");
+  {
+    std::ofstream out(list);
+    out << NamesOf(*f, {fleet::DomainKind::kPlain});
+  }
+  RunResult off = RunMxray(ScanArgs(*f, {"--ports", "none", "--dnsbl", "none", "--no-ptr", list}));
+  EXPECT_EQ(off.exit_code, 0) << off;
+  EXPECT_THAT(ValidLines(off.out), SizeIs(1));
+  EXPECT_THAT(off.out, Not(HasSubstr(R"("dnsbl")")));
+  EXPECT_THAT(off.out, Not(HasSubstr(R"("ptr")")));
+
+  RunResult on = RunMxray(ScanArgs(*f, {"--ports", "none", "--dnsbl",
+                                        "zen.dnsbl.fleet.test=spamhaus-zen", "--dnsbl-txt", list}));
+  EXPECT_EQ(on.exit_code, 0) << on;
+  EXPECT_THAT(ValidLines(on.out), SizeIs(1));
+  EXPECT_THAT(on.out,
+              HasSubstr(R"("dnsbl":[{"zone":"zen.dnsbl.fleet.test","status":"not_listed"})"));
+  EXPECT_THAT(on.out, HasSubstr(R"("fcrdns":true)"));
 }
 
 TEST_F(MxrayCliTest, BadStarttlsModeIsRejected) {

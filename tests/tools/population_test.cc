@@ -173,12 +173,33 @@ TEST(PopulationTest, ExpectationLinesHaveTheDocumentedForm) {
   i = *p.FirstOfKind(DomainKind::kPlain);
   p.WriteExpectation(i, &line);
   size_t provider = p.ProviderOf(i);
+  // Each address's reputation comes with it, SMTP or not: its PTR and every DNSBL zone.
   EXPECT_EQ(line, "{\"domain\":\"" + p.DomainName(i) +
                       "\",\"kind\":\"plain\",\"status\":\"ok\",\"mx_source\":\"mx\",\"mx\":["
                       "{\"preference\":10,\"exchange\":\"" +
                       Population::ProviderHost(provider, 1) +
                       "\",\"status\":\"ok\",\"addresses\":[\"" +
-                      Population::AddressText(Population::ProviderAddress(provider, 1)) + "\"]}]}");
+                      Population::AddressText(Population::ProviderAddress(provider, 1)) +
+                      "\"],\"reputation\":[{\"ptr_status\":\"ok\",\"ptr\":\"" +
+                      Population::ProviderHost(provider, 1) +
+                      "\",\"fcrdns\":true,\"dnsbl\":["
+                      "{\"zone\":\"zen.dnsbl.fleet.test\",\"status\":\"not_listed\"},"
+                      "{\"zone\":\"rewrite.dnsbl.fleet.test\",\"status\":\"not_listed\"},"
+                      "{\"zone\":\"broken.dnsbl.fleet.test\",\"status\":\"unreliable\"},"
+                      "{\"zone\":\"slow.dnsbl.fleet.test\",\"status\":\"unreliable\"},"
+                      "{\"zone\":\"servfail.dnsbl.fleet.test\",\"status\":\"error\"}]}]}]}");
+
+  i = *p.FirstOfKind(DomainKind::kDnsblMulti);
+  p.WriteExpectation(i, &line);
+  const std::string ip = p.Expect(i).mx[0].addresses[0];
+  EXPECT_THAT(line, HasSubstr("{\"zone\":\"zen.dnsbl.fleet.test\",\"status\":\"listed\","
+                              "\"codes\":[\"127.0.0.2\",\"127.0.0.4\"],"
+                              "\"txt\":\"https://www.spamhaus.org/query/ip/" +
+                              ip + "\"}"));
+  i = *p.FirstOfKind(DomainKind::kPtrNone);
+  p.WriteExpectation(i, &line);
+  EXPECT_THAT(line, HasSubstr("\"reputation\":[{\"ptr_status\":\"nxdomain\",\"ptr\":\"\","
+                              "\"fcrdns\":false,"));
 
   i = *p.FirstOfKind(DomainKind::kInvalidName);
   p.WriteExpectation(i, &line);
@@ -210,7 +231,7 @@ TEST(PopulationTest, ExpectationLinesCarryThePortsOfEachAddress) {
               HasSubstr("\"],\"ports\":[[{\"port\":25," + esmtp +
                         ",{\"port\":465,\"state\":\"open\",\"outcome\":\"ok\",\"banner_code\":"
                         "220,\"starttls\":false,\"auth\":[]," +
-                        tls + ",{\"port\":587," + esmtp + "]]}]}"));
+                        tls + ",{\"port\":587," + esmtp + "]],\"reputation\":["));
 
   size_t i = *p.FirstOfKind(DomainKind::kSmtpClosedPort);
   p.WriteExpectation(i, &line);
@@ -273,7 +294,7 @@ TEST(PopulationTest, SmtpKindsPointAtTheirOwnHostsAndExpectTheirCase) {
   size_t checked = 0;
   for (size_t i = 0; i < p.size(); ++i) {
     const DomainKind kind = p.Kind(i);
-    if (!IsSmtpKind(kind) || IsTlsKind(kind)) continue;
+    if (!IsSmtpKind(kind) || IsTlsKind(kind) || IsReputationKind(kind)) continue;
     SCOPED_TRACE(p.DomainName(i));
     Expectation e = p.Expect(i);
     EXPECT_EQ(e.status, "ok");
@@ -385,7 +406,7 @@ TEST(PopulationTest, TlsKindsUseTheirHostsNameAndExpectTheirCase) {
       {DomainKind::kAuthBeforeTls, "ok", "ok", 220, "TLSv1.3", "ok", "EC", plain_login,
        plain_login},
   };
-  static_assert(std::size(kTable) == kDomainKindCount - size_t(kFirstTlsKind));
+  static_assert(std::size(kTable) == size_t(kLastTlsKind) + 1 - size_t(kFirstTlsKind));
   Population p = Make(2, 8000);
   std::set<DomainKind> seen;
   for (size_t i = 0; i < p.size(); ++i) {
@@ -554,7 +575,7 @@ TEST(PopulationTest, SmtpPlanCapsAndItsOutside) {
   EXPECT_EQ(p.ExpectPorts("::2")[0].state, "closed");
   EXPECT_EQ(p.ExpectPorts("not an address")[0].outcome, "connect_refused");
   std::vector<std::string> addresses = p.SmtpAddresses();
-  EXPECT_EQ(addresses.size(), 9u + 5u + 100u + 1u + 35u * 4u);
+  EXPECT_EQ(addresses.size(), 9u + 5u + 100u + 1u + 45u * 4u);
   for (const std::string& a : addresses) {
     EXPECT_NE(p.ExpectPorts(a)[1].state, "closed") << a;  // every planned address listens on 465
   }
@@ -632,6 +653,269 @@ TEST(PopulationTest, HugePopulationsCostNothingUpFront) {
   EXPECT_EQ(p.FindDomain(p.DomainName(1'999'999).substr(0, p.DomainName(1'999'999).size() - 5)),
             1'999'999u);
   EXPECT_FALSE(Population::Create({.domain_count = 0}).ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reputation: the verdicts each reputation kind's host must get, written out independently of
+// reputation_plan.cc.
+
+struct KindReputation {
+  DomainKind kind;
+  std::string_view zen;
+  std::vector<std::string> zen_codes;
+  bool zen_txt;
+  std::string_view rewrite;
+  std::vector<std::string> rewrite_codes;
+  bool ptr;
+  bool fcrdns;
+};
+
+TEST(PopulationReputationTest, ReputationKindsExpectTheirVerdicts) {
+  const std::vector<std::string> none;
+  const KindReputation kTable[] = {
+      {DomainKind::kDnsblListed, "listed", {"127.0.0.2"}, true, "not_listed", none, true, true},
+      {DomainKind::kDnsblMulti,
+       "listed",
+       {"127.0.0.2", "127.0.0.4"},
+       true,
+       "not_listed",
+       none,
+       true,
+       true},
+      {DomainKind::kDnsblPbl, "listed", {"127.0.0.10"}, true, "not_listed", none, true, true},
+      {DomainKind::kDnsblError252,
+       "error",
+       {"127.255.255.252"},
+       false,
+       "not_listed",
+       none,
+       true,
+       true},
+      {DomainKind::kDnsblError254,
+       "error",
+       {"127.255.255.254"},
+       false,
+       "not_listed",
+       none,
+       true,
+       true},
+      {DomainKind::kDnsblError255,
+       "error",
+       {"127.255.255.255"},
+       false,
+       "not_listed",
+       none,
+       true,
+       true},
+      {DomainKind::kDnsblRewritten,
+       "not_listed",
+       none,
+       false,
+       "unknown",
+       {"198.51.100.7"},
+       true,
+       true},
+      {DomainKind::kPtrUnconfirmed, "not_listed", none, false, "not_listed", none, true, false},
+      {DomainKind::kPtrNone, "not_listed", none, false, "not_listed", none, false, false},
+      {DomainKind::kSmtp421ThenOk, "not_listed", none, false, "not_listed", none, true, true},
+  };
+  static_assert(std::size(kTable) == kDomainKindCount - size_t(kFirstReputationKind));
+  Population p = Make(3, 10'000);
+  std::set<DomainKind> seen;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const DomainKind kind = p.Kind(i);
+    if (!IsReputationKind(kind)) continue;
+    ASSERT_TRUE(IsSmtpKind(kind));
+    ASSERT_FALSE(IsTlsKind(kind));
+    SCOPED_TRACE(p.DomainName(i));
+    const KindReputation* want = nullptr;
+    for (const KindReputation& k : kTable) {
+      if (k.kind == kind) want = &k;
+    }
+    ASSERT_NE(want, nullptr) << DomainKindName(kind);
+    seen.insert(kind);
+    const Expectation e = p.Expect(i);
+    EXPECT_EQ(e.status, "ok");
+    ASSERT_THAT(e.mx, SizeIs(1));
+    EXPECT_EQ(e.mx[0].exchange, "mx." + p.DomainName(i));
+    ASSERT_THAT(e.mx[0].addresses, SizeIs(1));
+    const std::string& ip = e.mx[0].addresses[0];
+    const std::string prefix = "127.4." + std::to_string(int(kind)) + ".";
+    ASSERT_TRUE(ip.starts_with(prefix)) << ip;
+    const std::string host_name =
+        std::string(DomainKindLabel(kind)) + "-" + ip.substr(prefix.size()) + ".fleet.test";
+
+    ASSERT_THAT(e.mx[0].reputation, SizeIs(1));
+    const ExpectedReputation& r = e.mx[0].reputation[0];
+    EXPECT_EQ(r.ptr_status, want->ptr ? "ok" : "nxdomain");
+    EXPECT_EQ(r.ptr, want->ptr ? host_name : "");
+    EXPECT_EQ(r.fcrdns, want->fcrdns);
+    ASSERT_THAT(r.dnsbl, SizeIs(5));
+    EXPECT_EQ(r.dnsbl[0].zone, "zen.dnsbl.fleet.test");
+    EXPECT_EQ(r.dnsbl[0].status, want->zen);
+    EXPECT_EQ(r.dnsbl[0].codes, want->zen_codes);
+    EXPECT_EQ(r.dnsbl[0].txt, want->zen_txt ? "https://www.spamhaus.org/query/ip/" + ip : "");
+    EXPECT_EQ(r.dnsbl[1].zone, "rewrite.dnsbl.fleet.test");
+    EXPECT_EQ(r.dnsbl[1].status, want->rewrite);
+    EXPECT_EQ(r.dnsbl[1].codes, want->rewrite_codes);
+    EXPECT_EQ(r.dnsbl[1].txt, "");
+    // The zones that fail their self-test say nothing trusted; the SERVFAIL one errs everywhere.
+    for (size_t z : {2, 3}) {
+      EXPECT_EQ(r.dnsbl[z].status, "unreliable") << r.dnsbl[z].zone;
+      EXPECT_THAT(r.dnsbl[z].codes, IsEmpty());
+      EXPECT_EQ(r.dnsbl[z].txt, "");
+    }
+    EXPECT_EQ(r.dnsbl[4].zone, "servfail.dnsbl.fleet.test");
+    EXPECT_EQ(r.dnsbl[4].status, "error");
+    EXPECT_THAT(r.dnsbl[4].codes, IsEmpty());
+
+    // The hosts are ordinary Postfix servers for another name than mx.<domain>; the retry case
+    // takes greeting_421_connections + 1 connections on 25 and 587.
+    ASSERT_THAT(e.mx[0].ports, SizeIs(1));
+    const std::vector<ExpectedPort>& ports = e.mx[0].ports[0];
+    ASSERT_THAT(ports, SizeIs(3));
+    for (const ExpectedPort& port : ports) {
+      SCOPED_TRACE(port.port);
+      EXPECT_EQ(port.outcome, "ok");
+      EXPECT_EQ(port.banner_code, 220);
+      EXPECT_EQ(port.tls_version, "TLSv1.3");
+      EXPECT_EQ(port.verify_status, "hostname_mismatch");
+      EXPECT_TRUE(port.ehlo_tls);
+      const bool retried = kind == DomainKind::kSmtp421ThenOk && port.port != 465;
+      EXPECT_EQ(port.attempts, retried ? 3u : 1u);
+      if (port.port != 465) {
+        EXPECT_EQ(port.size, 10240000u);
+        EXPECT_TRUE(port.starttls);
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), std::size(kTable));
+}
+
+TEST(PopulationReputationTest, EveryAddressHandedOutHasAPtrToItsHostName) {
+  Population p = Make(4, 6000);
+  size_t checked = 0;
+  for (size_t i = 0; i < p.size(); ++i) {
+    const DomainKind kind = p.Kind(i);
+    for (const ExpectedExchange& x : p.Expect(i).mx) {
+      ASSERT_EQ(x.reputation.size(), x.addresses.size());
+      for (size_t a = 0; a < x.addresses.size(); ++a) {
+        const std::string& ip = x.addresses[a];
+        const ExpectedReputation& r = x.reputation[a];
+        SCOPED_TRACE(ip);
+        ++checked;
+        if (kind == DomainKind::kPtrNone) {
+          EXPECT_EQ(r.ptr, "");
+          EXPECT_EQ(r.ptr_status, "nxdomain");
+          EXPECT_FALSE(r.fcrdns);
+          continue;
+        }
+        // The name the server gives itself, the one its certificate is for.
+        EXPECT_EQ(r.ptr, p.SmtpHostName(ip));
+        EXPECT_EQ(r.ptr_status, "ok");
+        const std::vector<std::string> forward = p.ForwardAddresses(r.ptr);
+        if (kind == DomainKind::kPtrUnconfirmed) {
+          EXPECT_FALSE(r.fcrdns);
+          ASSERT_THAT(forward, SizeIs(1));
+          EXPECT_EQ(forward[0], "127.5." + ip.substr(6));  // 127.4.K.n -> 127.5.K.n
+        } else {
+          EXPECT_TRUE(r.fcrdns);
+          EXPECT_THAT(forward, ::testing::ElementsAre(ip));
+        }
+      }
+    }
+  }
+  EXPECT_GT(checked, 6000u);
+  EXPECT_EQ(p.PtrName("::1"), "mx-ipv6.fleet.test");
+  EXPECT_THAT(p.ForwardAddresses("mx-ipv6.fleet.test"), ElementsAre("::1"));
+  EXPECT_TRUE(p.ExpectReputation("::1").fcrdns);
+  EXPECT_EQ(p.PtrName("127.2.3.250"), "mx-127-2-3-250.fleet.test");  // beyond the SMTP plan
+  EXPECT_THAT(p.ForwardAddresses("mx-127-2-3-250.fleet.test"), ElementsAre("127.2.3.250"));
+  EXPECT_EQ(p.PtrName("127.3.0.100"), "mx-127-3-0-100.fleet.test");
+  // Addresses the population never hands out have no PTR.
+  const std::string past_hosts = Population::AddressText(
+      Population::SmtpKindAddress(DomainKind::kDnsblListed, p.options().smtp.hosts_per_kind + 1));
+  const std::string past_providers =
+      Population::AddressText(Population::ProviderAddress(p.provider_count(), 1));
+  for (const std::string& ip :
+       {std::string("127.0.0.1"), std::string("127.0.0.2"), std::string("127.4.0.1"), past_hosts,
+        past_providers, std::string("127.2.4.1"), std::string("127.2.0.251"),
+        std::string("127.3.0.101"), std::string("127.3.1.1"), std::string("127.5.75.1"),
+        std::string("10.0.0.1"), std::string("::2"), std::string("not an address")}) {
+    EXPECT_EQ(p.PtrName(ip), "") << ip;
+    EXPECT_EQ(p.ExpectReputation(ip).ptr_status, "nxdomain") << ip;
+  }
+  // Names that are not the one spelling of a host resolve to nothing.
+  for (const char* name :
+       {"mx-127-2-0-05.fleet.test", "mx-127-2-4-1.fleet.test", "mx-127-3-1-1.fleet.test",
+        "mx-127-3-0-101.fleet.test", "mx-127-1-0-1.fleet.test", "mx-127-2-0-0.fleet.test",
+        "mx0.provider-0.test", "mx4.provider-0.test", "mx1.provider-01.test",
+        "ptr-none-0.fleet.test", "mx-ipv6.fleet.test.example"}) {
+    EXPECT_THAT(p.ForwardAddresses(name), IsEmpty()) << name;
+  }
+}
+
+TEST(PopulationReputationTest, TheZonesAndTheirSelfTests) {
+  struct Zone {
+    std::string_view zone, profile;
+    bool passed;
+    std::string_view listed_probe, unlisted_probe;
+  };
+  const Zone kZones[] = {
+      {"zen.dnsbl.fleet.test", "spamhaus-zen", true, "listed", "nxdomain"},
+      {"rewrite.dnsbl.fleet.test", "generic", true, "listed", "nxdomain"},
+      {"broken.dnsbl.fleet.test", "generic", false, "nxdomain", "listed"},
+      {"slow.dnsbl.fleet.test", "generic", false, "timeout", "timeout"},
+      {"servfail.dnsbl.fleet.test", "generic", true, "listed", "nxdomain"},
+  };
+  const std::vector<ExpectedDnsblZone> zones = Population::ExpectDnsblZones();
+  ASSERT_THAT(zones, SizeIs(std::size(kZones)));
+  for (size_t z = 0; z < zones.size(); ++z) {
+    SCOPED_TRACE(kZones[z].zone);
+    EXPECT_EQ(zones[z].zone, kZones[z].zone);
+    EXPECT_EQ(kDnsblZones[z], kZones[z].zone);
+    EXPECT_EQ(DnsblZoneFromName(kZones[z].zone), DnsblZone(z));
+    EXPECT_EQ(zones[z].profile, kZones[z].profile);
+    EXPECT_EQ(zones[z].passed, kZones[z].passed);
+    EXPECT_EQ(zones[z].listed_probe, kZones[z].listed_probe);
+    EXPECT_EQ(zones[z].unlisted_probe, kZones[z].unlisted_probe);
+  }
+  EXPECT_FALSE(DnsblZoneFromName("dnsbl.fleet.test").has_value());
+  // IPv6 is listed nowhere; the IPv6 form of the self-test is answered like the IPv4 one.
+  EXPECT_EQ(ExpectDnsbl(DnsblZone::kZen, "::1").status, "not_listed");
+  EXPECT_EQ(ExpectDnsbl(DnsblZone::kZen, "::ffff:127.0.0.2").status, "listed");
+  EXPECT_EQ(ExpectDnsbl(DnsblZone::kZen, "::ffff:127.0.0.2").txt,
+            "https://www.spamhaus.org/query/ip/::ffff:127.0.0.2");
+  EXPECT_EQ(ExpectDnsbl(DnsblZone::kZen, "::ffff:127.0.0.1").status, "not_listed");
+  EXPECT_EQ(ExpectDnsbl(DnsblZone::kRewrite, "127.0.0.2").txt,
+            "https://rewrite.dnsbl.fleet.test/query/ip/127.0.0.2");
+  // A listed host is listed whatever its number; its neighbours in other ranges are not.
+  EXPECT_EQ(
+      ExpectDnsbl(DnsblZone::kZen, "127.4." + std::to_string(int(DomainKind::kDnsblPbl)) + ".200")
+          .status,
+      "listed");
+  EXPECT_EQ(
+      ExpectDnsbl(DnsblZone::kZen, "127.5." + std::to_string(int(DomainKind::kDnsblPbl)) + ".1")
+          .status,
+      "not_listed");
+}
+
+TEST(PopulationReputationTest, RetriesFollowTheConfiguredCount) {
+  const std::string host =
+      Population::AddressText(Population::SmtpKindAddress(DomainKind::kSmtp421ThenOk, 1));
+  Population p = Make(1, 100);
+  std::vector<ExpectedPort> ports = p.ExpectPorts(host);
+  EXPECT_EQ(ports[0].attempts, 3u);
+  EXPECT_EQ(ports[1].attempts, 1u);  // 465 is an ordinary implicit-TLS Postfix
+  EXPECT_EQ(ports[2].attempts, 3u);
+  EXPECT_EQ(ports[0].outcome, "ok");
+  Population five = Make(1, 100, {.smtp = {.greeting_421_connections = 5}});
+  EXPECT_EQ(five.ExpectPorts(host)[0].attempts, 6u);
+  std::string line;
+  p.WriteExpectation(*p.FirstOfKind(DomainKind::kSmtp421ThenOk), &line);
+  EXPECT_THAT(line, HasSubstr("\"injected\":false,\"attempts\":3}"));
+  p.WriteExpectation(*p.FirstOfKind(DomainKind::kPlain), &line);
+  EXPECT_THAT(line, Not(HasSubstr("attempts")));
 }
 
 }  // namespace

@@ -251,6 +251,56 @@ TEST_F(SmtpServerTest, Greeting421AndQuit) {
   EXPECT_THAT(d->ReadAll(), IsEmpty());
 }
 
+TEST_F(SmtpServerTest, Retry421GreetsTheFirstConnectionsOfEachEndpointWith421) {
+  const std::string ip = KindHost(DomainKind::kSmtp421ThenOk);
+  const uint32_t refused = TestSmtp().greeting_421_connections;
+  ASSERT_EQ(refused, 2u);
+  // One connection after the other on 25: the first ones are refused, then it serves.
+  for (uint32_t k = 0; k < refused; ++k) {
+    auto c = Connect(ip, 25);
+    EXPECT_EQ(c->ReadReply(), "421 4.7.0 try again later\r\n") << k;
+    ExpectQuitHonoured(*c);
+  }
+  auto served = Connect(ip, 25);
+  EXPECT_THAT(Ehlo(*served, "220 smtp-421-then-ok-1.fleet.test ESMTP Postfix"),
+              HasSubstr("250-STARTTLS"));
+  ExpectQuitHonoured(*served);
+  auto again = Connect(ip, 25);  // and keeps serving
+  EXPECT_THAT(again->ReadReply(), StartsWith("220 "));
+  ExpectQuitHonoured(*again);
+  // 587 counts its own connections; anything but QUIT after the 421 gets 421 and a hang-up.
+  auto other = Connect(ip, 587);
+  EXPECT_THAT(Ehlo(*other, "421 4.7.0 try again later"), StartsWith("421 "));
+  EXPECT_THAT(other->ReadAll(), IsEmpty());
+  // Another host of the kind counts its own too; 465 is an ordinary implicit-TLS Postfix.
+  auto host2 = Connect(KindHost(DomainKind::kSmtp421ThenOk, 2), 25);
+  EXPECT_EQ(host2->ReadReply(), "421 4.7.0 try again later\r\n");
+  ExpectQuitHonoured(*host2);
+  auto tls = Connect(ip, 465);
+  EXPECT_THAT(EhloImplicitTls(*tls, "220 smtp-421-then-ok-1.fleet.test ESMTP Postfix"),
+              StartsWith("250-"));
+  SmtpStats s = fleet_->smtp_stats();
+  EXPECT_EQ(s.ConnectionsTo(ip, 25), refused + 2);
+  EXPECT_EQ(s.ConnectionsTo(ip, 587), 1u);
+  // A reset starts the count again.
+  tls.reset();
+  EXPECT_TRUE(fleet_->WaitForSmtpIdle(kGuardMs));
+  fleet_->ResetSmtpStats();
+  auto after_reset = Connect(ip, 25);
+  EXPECT_EQ(after_reset->ReadReply(), "421 4.7.0 try again later\r\n");
+  ExpectQuitHonoured(*after_reset);
+}
+
+TEST(SmtpServerStandaloneTest, Retry421CountFollowsTheOption) {
+  SmtpOptions smtp = TestSmtp();
+  smtp.greeting_421_connections = 0;
+  std::unique_ptr<Fleet> fleet = StartFleet(smtp);
+  ASSERT_NE(fleet, nullptr);
+  Client c(KindHost(DomainKind::kSmtp421ThenOk), fleet->smtp_port(25));
+  EXPECT_THAT(c.ReadReply(), StartsWith("220 smtp-421-then-ok-1.fleet.test ESMTP Postfix"));
+  EXPECT_EQ(fleet->population().ExpectPorts(KindHost(DomainKind::kSmtp421ThenOk))[0].attempts, 1u);
+}
+
 TEST_F(SmtpServerTest, Greeting554RefusesCommandsButQuit) {
   auto c = Connect(KindHost(DomainKind::kSmtpGreeting554));
   EXPECT_THAT(Ehlo(*c, "554 5.3.2 smtp-greeting-554-1.fleet.test "), StartsWith("503 "));

@@ -373,6 +373,11 @@ void DnsMessageWriter::AddCname(std::string_view owner, std::string_view target,
   EndRecord(PutName(target));
 }
 
+void DnsMessageWriter::AddPtr(std::string_view owner, std::string_view target, uint32_t ttl) {
+  if (!BeginRecord(owner, kTypePtr, kClassIn, ttl)) return;
+  EndRecord(PutName(target));
+}
+
 void DnsMessageWriter::AddTxt(std::string_view owner, std::string_view text, uint32_t ttl) {
   if (!BeginRecord(owner, kTypeTxt, kClassIn, ttl)) return;
   bool ok = true;

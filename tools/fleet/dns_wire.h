@@ -123,6 +123,7 @@ class DnsMessageWriter {
   void AddAaaa(std::string_view owner, const std::array<uint8_t, 16>& ip, uint32_t ttl);
   void AddMx(std::string_view owner, uint16_t preference, std::string_view exchange, uint32_t ttl);
   void AddCname(std::string_view owner, std::string_view target, uint32_t ttl);
+  void AddPtr(std::string_view owner, std::string_view target, uint32_t ttl);
   void AddTxt(std::string_view owner, std::string_view text, uint32_t ttl);
   void AddSoa(std::string_view owner, std::string_view mname, std::string_view rname,
               uint32_t serial, uint32_t refresh, uint32_t retry, uint32_t expire, uint32_t minimum,

@@ -89,15 +89,36 @@ enum class DomainKind : uint8_t {
   kTlsStall,           // the ClientHello is never answered (after STARTTLS, and on 465)
   kAuthAfterTls,       // AUTH offered only inside TLS
   kAuthBeforeTls,      // AUTH PLAIN LOGIN offered before TLS
+  // Reputation kinds: DNS is plain as for the SMTP kinds (MX 10 mx.<domain>, one A record
+  // 127.4.<kind>.<n>) and the host is an ordinary Postfix; the case is in what the fleet's DNSBL
+  // zones and reverse zones say about that address (reputation_plan.h), or in its SMTP retries.
+  kDnsblListed,     // zen lists the address: 127.0.0.2 (SBL) and a TXT record
+  kDnsblMulti,      // zen lists it with two codes: 127.0.0.2 (SBL) and 127.0.0.4 (XBL)
+  kDnsblPbl,        // zen lists it with 127.0.0.10 (PBL) alone
+  kDnsblError252,   // zen answers 127.255.255.252 (typo in the zone name): an error
+  kDnsblError254,   // zen answers 127.255.255.254 (query via a public resolver): an error
+  kDnsblError255,   // zen answers 127.255.255.255 (too many queries): an error
+  kDnsblRewritten,  // rewrite answers 198.51.100.7 (a resolver rewriting NXDOMAIN): unknown
+  kPtrUnconfirmed,  // the PTR's name resolves to another address (127.5.<kind>.<n>)
+  kPtrNone,         // no PTR: the reverse name is NXDOMAIN
+  kSmtp421ThenOk,   // 421 greeting for the first SmtpOptions::greeting_421_connections per
+                    // endpoint, an ordinary Postfix from then on
 };
-inline constexpr size_t kDomainKindCount = size_t(DomainKind::kAuthBeforeTls) + 1;
+inline constexpr size_t kDomainKindCount = size_t(DomainKind::kSmtp421ThenOk) + 1;
 inline constexpr DomainKind kFirstSmtpKind = DomainKind::kSmtpHeloOnly;
 inline constexpr DomainKind kFirstTlsKind = DomainKind::kTlsExpired;
+inline constexpr DomainKind kLastTlsKind = DomainKind::kAuthBeforeTls;
+inline constexpr DomainKind kFirstReputationKind = DomainKind::kDnsblListed;
 
-// The kinds whose case is in their mail server rather than in DNS.
+// The kinds with hosts of their own, 127.4.<kind>.<n>: the SMTP, TLS and reputation kinds.
 inline constexpr bool IsSmtpKind(DomainKind kind) { return kind >= kFirstSmtpKind; }
 // The SMTP kinds whose case is in TLS, and whose MX is their host's own name.
-inline constexpr bool IsTlsKind(DomainKind kind) { return kind >= kFirstTlsKind; }
+inline constexpr bool IsTlsKind(DomainKind kind) {
+  return kind >= kFirstTlsKind && kind <= kLastTlsKind;
+}
+// The kinds whose case is in the reputation of their host's address (DNSBL, PTR) or in the
+// retries it needs (smtp_421_then_ok); their MX is mx.<domain>.
+inline constexpr bool IsReputationKind(DomainKind kind) { return kind >= kFirstReputationKind; }
 
 // "plain", "multi_mx", "exchange_cname_loop"... stable: part of the expectation format.
 std::string_view DomainKindName(DomainKind kind);

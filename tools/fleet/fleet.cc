@@ -66,7 +66,13 @@ absl::Status WriteExpectations(const Population& population, int fd) {
   });
 }
 
-Fleet::Fleet(Population population) : population_(std::move(population)), zone_(&population_) {}
+Fleet::Fleet(Population population)
+    : population_(std::move(population)),
+      zone_(&population_),
+      reverse_v4_zone_(&population_, ReverseDnsZone::Family::kIpv4),
+      reverse_v6_zone_(&population_, ReverseDnsZone::Family::kIpv6) {}
+
+std::vector<std::string> Fleet::dnsbl_zones() { return {kDnsblZones.begin(), kDnsblZones.end()}; }
 
 absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options) {
   PopulationOptions population_options;
@@ -106,8 +112,10 @@ absl::StatusOr<std::unique_ptr<Fleet>> Fleet::Start(const FleetOptions& options)
   DnsServerOptions dns_options;
   dns_options.ip = options.dns_ip;
   dns_options.port = options.dns_port;
-  absl::StatusOr<std::unique_ptr<DnsServer>> dns =
-      DnsServer::Create(fleet->loop_.get(), {&fleet->zone_}, dns_options);
+  absl::StatusOr<std::unique_ptr<DnsServer>> dns = DnsServer::Create(
+      fleet->loop_.get(),
+      {&fleet->zone_, &fleet->dnsbl_zone_, &fleet->reverse_v4_zone_, &fleet->reverse_v6_zone_},
+      dns_options);
   if (!dns.ok()) return dns.status();
   fleet->dns_ = *std::move(dns);
 

@@ -1,7 +1,9 @@
 // The simulated fleet in one object: a population of .test domains and the servers that play it
 // on loopback (DNS, and SMTP with TLS on every mail host address), on one background thread.
-// Used by `mxray-fleet`, by `mxray demo` (in process) and by tests and benchmarks. DNSBL servers
-// join the same loop later.
+// Used by `mxray-fleet`, by `mxray demo` (in process) and by tests and benchmarks. The one DNS
+// server is also the resolver for the reputation data: the DNSBL zones under dnsbl.fleet.test
+// (dnsbl_zones(), reputation_plan.h) and the PTR records of in-addr.arpa and ip6.arpa
+// (population.h); the expectations say what mxray must record of them.
 //
 // Probing it with mxray: `--port-map <smtp_port_map()> --allow-private`, the fleet's root
 // certificate as the CA file (ca_file()), and deadlines that sit between the fleet's delays
@@ -14,8 +16,8 @@
 //   own pool        3 x smtp.own_addresses = 250                           750
 //   bulk            3 x 100                                                300
 //   ::1             3                                                        3
-//   SMTP kinds      3 x 35 kinds x smtp.hosts_per_kind = 4, + 4 fillers    424
-// that is at most ~3,780 sockets (about 1,500 for populations under 2,000 domains), and as many
+//   SMTP kinds      3 x 45 kinds x smtp.hosts_per_kind = 4, + 4 fillers    544
+// that is at most ~3,900 sockets (about 1,650 for populations under 2,000 domains), and as many
 // connections as mxray opens (its --max-connections, 4,096 by default). TLS adds none: memory
 // BIOs over the connection's own socket, and the CA file is closed once written. Start() raises
 // the soft RLIMIT_NOFILE to the hard limit when the plan needs more than the soft one leaves
@@ -38,6 +40,8 @@
 #include "tools/fleet/epoll_loop.h"
 #include "tools/fleet/population.h"
 #include "tools/fleet/population_zone.h"
+#include "tools/fleet/reputation_plan.h"
+#include "tools/fleet/reputation_zone.h"
 #include "tools/fleet/smtp_plan.h"
 #include "tools/fleet/smtp_server.h"
 #include "tools/fleet/test_ca.h"
@@ -64,7 +68,8 @@ struct FleetOptions {
   bool rsa_ca = false;
 };
 
-// Streams of the population, one line each; 2 million lines take a few hundred milliseconds.
+// Streams of the population, one line each. The expectation lines take about 2 s per million
+// (1 s without SMTP) on the development machine; the domain list a fraction of that.
 absl::Status WriteDomainList(const Population& population, int fd);
 absl::Status WriteExpectations(const Population& population, int fd);
 
@@ -81,6 +86,10 @@ class Fleet {
   uint16_t dns_port() const { return dns_->port(); }
   const Population& population() const { return population_; }
   DnsServerStats dns_stats() const { return dns_->stats(); }
+  // The DNSBL zones the DNS server answers (kDnsblZones: zen, rewrite, broken, slow, servfail
+  // .dnsbl.fleet.test), for mxray's --dnsbl; their self-tests and profiles (ExpectDnsblZones) and
+  // per-address verdicts (ExpectedExchange::reputation) are in the expectations.
+  static std::vector<std::string> dnsbl_zones();
 
   // SMTP. The number dialled for logical port 25, 465 or 587 (0 when SMTP is disabled or for
   // another port), the three in that order, and "25=A,465=B,587=C" for mxray's --port-map ("" when
@@ -119,6 +128,9 @@ class Fleet {
 
   Population population_;
   PopulationZone zone_;
+  DnsblDnsZone dnsbl_zone_;
+  ReverseDnsZone reverse_v4_zone_;
+  ReverseDnsZone reverse_v6_zone_;
   std::unique_ptr<TestCa> ca_;
   std::string ca_file_;
   std::unique_ptr<EpollLoop> loop_;

@@ -1,7 +1,8 @@
 // mxray-fleet: runs the simulated fleet as its own process for tests, benchmarks and manual runs.
 // Once the lists (and the CA file, --ca-out) are written and the servers answer, prints the bound
 // DNS address on the first line of stdout and, when SMTP is on, the SMTP port map for mxray's
-// --port-map on the second; then serves until SIGINT or SIGTERM.
+// --port-map on the second; then serves until SIGINT or SIGTERM. The same DNS address answers the
+// fleet's DNSBL zones (--list-dnsbl-zones) and the PTR records of its addresses.
 #include <signal.h>
 
 #include <array>
@@ -73,12 +74,25 @@ bool ParseSmtpPortMap(std::string_view text, std::array<uint16_t, 3>* ports) {
 
 int main(int argc, char** argv) {
   CLI::App app{"mxray-fleet: a simulated population of .test mail domains served on loopback"};
+  std::string zones_help =
+      "DNSBL zones served by the same DNS address (mxray --dnsbl; reputation_plan.h):\n";
+  for (size_t z = 0; z < mxray::fleet::kDnsblZoneCount; ++z) {
+    const auto zone = mxray::fleet::DnsblZone(z);
+    zones_help += "  " + std::string(mxray::fleet::DnsblZoneName(zone)) + "=" +
+                  std::string(mxray::fleet::DnsblProfileName(zone)) + ": " +
+                  std::string(mxray::fleet::DnsblZoneSummary(zone)) + "\n";
+  }
+  zones_help +=
+      "PTR records for every address handed out (in-addr.arpa, ip6.arpa), forward-confirmed "
+      "but for the ptr_unconfirmed and ptr_none kinds.";
+  app.footer(zones_help);
   mxray::fleet::FleetOptions options;
   std::string dns = "127.0.0.1:0";
   std::vector<std::string> weights;
   std::string domains_path, expectations_path, ca_out;
   bool no_tls = false;
   bool list_kinds = false;
+  bool list_zones = false;
   bool no_smtp = false;
   std::string smtp_ports;
   mxray::fleet::SmtpOptions& smtp = options.smtp;
@@ -98,6 +112,9 @@ int main(int argc, char** argv) {
   app.add_option("--write-expectations", expectations_path,
                  "write the expected records, one JSON line per domain");
   app.add_flag("--list-kinds", list_kinds, "print the kinds and default weights, then exit");
+  app.add_flag("--list-dnsbl-zones", list_zones,
+               "print the DNSBL zones (zone, mxray profile, self-test pass|fail, what 2.0.0.127 "
+               "and 1.0.0.127 answer), then exit");
   app.add_flag("--no-smtp", no_smtp, "serve DNS only");
   app.add_flag("--no-tls", no_tls,
                "plaintext SMTP only: no STARTTLS offered, 465 speaks plaintext (the expectations "
@@ -133,6 +150,10 @@ int main(int argc, char** argv) {
   app.add_option("--smtp-own-addresses", smtp.own_addresses,
                  "own-pool addresses (of 1000) with SMTP (3 descriptors each)")
       ->capture_default_str();
+  app.add_option("--smtp-421-connections", smtp.greeting_421_connections,
+                 "the retry case (smtp_421_then_ok): connections per endpoint greeted with 421 "
+                 "before it serves; mxray's record carries attempts = this + 1")
+      ->capture_default_str();
   app.add_option("--smtp-hosts-per-kind", smtp.hosts_per_kind,
                  "addresses per SMTP kind, 127.4.<kind>.1-N (1-250)")
       ->capture_default_str();
@@ -142,6 +163,14 @@ int main(int argc, char** argv) {
     for (size_t k = 0; k < mxray::fleet::kDomainKindCount; ++k) {
       std::printf("%s %u\n", std::string(DomainKindName(DomainKind(k))).c_str(),
                   mxray::fleet::DefaultKindWeight(DomainKind(k)));
+    }
+    return 0;
+  }
+  if (list_zones) {
+    for (const mxray::fleet::ExpectedDnsblZone& z : mxray::fleet::ExpectDnsblZones()) {
+      std::printf("%s %s %s %s %s\n", std::string(z.zone).c_str(), std::string(z.profile).c_str(),
+                  z.passed ? "pass" : "fail", std::string(z.listed_probe).c_str(),
+                  std::string(z.unlisted_probe).c_str());
     }
     return 0;
   }

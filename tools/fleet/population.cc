@@ -27,19 +27,23 @@ constexpr size_t kTagChars = 4;
 
 void AppendJsonString(std::string_view s, std::string* out) {
   out->push_back('"');
-  for (char c : s) {
+  size_t run = 0;  // start of the characters that need no escape, appended in one go
+  for (size_t k = 0; k < s.size(); ++k) {
+    const char c = s[k];
+    if (c != '"' && c != '\\' && uint8_t(c) >= 0x20) continue;
+    out->append(s.data() + run, k - run);
+    run = k + 1;
     if (c == '"' || c == '\\') {
       out->push_back('\\');
       out->push_back(c);
-    } else if (uint8_t(c) < 0x20) {
+    } else {
       static constexpr char kHex[] = "0123456789abcdef";
       out->append("\\u00");
       out->push_back(kHex[uint8_t(c) >> 4]);
       out->push_back(kHex[c & 0xF]);
-    } else {
-      out->push_back(c);
     }
   }
+  out->append(s.data() + run, s.size() - run);
   out->push_back('"');
 }
 
@@ -80,9 +84,55 @@ void AppendJsonPorts(const std::vector<ExpectedPort>& ports, std::string* out) {
     out->append(",\"auth_after_tls\":");
     AppendJsonStrings(p.auth_after_tls, out);
     out->append(p.injected ? ",\"injected\":true" : ",\"injected\":false");
+    if (p.attempts != 1) absl::StrAppend(out, ",\"attempts\":", p.attempts);
     out->push_back('}');
   }
   out->push_back(']');
+}
+
+// A word of a fixed vocabulary (zone names, statuses): nothing to escape.
+void AppendJsonWord(std::string_view s, std::string* out) {
+  out->push_back('"');
+  out->append(s);
+  out->push_back('"');
+}
+
+void AppendJsonReputation(const ExpectedReputation& r, std::string* out) {
+  out->append("{\"ptr_status\":");
+  AppendJsonWord(r.ptr_status, out);
+  out->append(",\"ptr\":");
+  AppendJsonString(r.ptr, out);
+  out->append(r.fcrdns ? ",\"fcrdns\":true" : ",\"fcrdns\":false");
+  out->append(",\"dnsbl\":[");
+  for (size_t z = 0; z < r.dnsbl.size(); ++z) {
+    const ExpectedDnsbl& d = r.dnsbl[z];
+    if (z) out->push_back(',');
+    out->append("{\"zone\":");
+    AppendJsonWord(d.zone, out);
+    out->append(",\"status\":");
+    AppendJsonWord(d.status, out);
+    if (!d.codes.empty()) {
+      out->append(",\"codes\":");
+      AppendJsonStrings(d.codes, out);
+    }
+    if (!d.txt.empty()) {
+      out->append(",\"txt\":");
+      AppendJsonString(d.txt, out);
+    }
+    out->push_back('}');
+  }
+  out->append("]}");
+}
+
+// A decimal in [1, max] without leading zeros, else 0.
+size_t ParseHostNumber(std::string_view digits, size_t max) {
+  size_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (digits.empty() || digits[0] == '0' || ec != std::errc() ||
+      end != digits.data() + digits.size() || n > max) {
+    return 0;
+  }
+  return n;
 }
 
 }  // namespace
@@ -282,7 +332,7 @@ std::vector<std::string> Population::SmtpAddresses() const {
 std::string Population::SmtpHostName(std::string_view ip) const {
   Ipv4 v4;
   std::string text(ip);
-  if (inet_pton(AF_INET, text.c_str(), v4.data()) != 1) return "mx-ipv6.fleet.test";
+  if (inet_pton(AF_INET, text.c_str(), v4.data()) != 1) return std::string(kIpv6HostName);
   const size_t host = size_t(v4[2]) * 250 + v4[3] - 1;
   if (v4[1] == 1 && v4[3] >= 1) {
     return ProviderHost(host / kProviderHosts, int(host % kProviderHosts) + 1);
@@ -310,7 +360,121 @@ std::optional<Ipv4> Population::SmtpKindHostAddress(std::string_view host_name) 
   if (!kind || !IsSmtpKind(*kind) || DomainKindLabel(*kind) != label.substr(0, dash)) {
     return std::nullopt;
   }
+  if (*kind == DomainKind::kPtrUnconfirmed) return Ipv4{127, 5, uint8_t(*kind), uint8_t(n)};
   return SmtpKindAddress(*kind, n);
+}
+
+std::optional<Ipv4> Population::FleetHostAddress(std::string_view host_name) const {
+  constexpr std::string_view kPrefix = "mx-127-", kSuffix = ".fleet.test";
+  if (!host_name.starts_with(kPrefix) || !host_name.ends_with(kSuffix)) {
+    return SmtpKindHostAddress(host_name);
+  }
+  // "mx-127-2-C-D" / "mx-127-3-0-D": one spelling per address.
+  std::string_view rest =
+      host_name.substr(kPrefix.size(), host_name.size() - kPrefix.size() - kSuffix.size());
+  if (rest.size() < 5 || rest[1] != '-' || (rest[0] != '2' && rest[0] != '3') || rest[3] != '-') {
+    return std::nullopt;
+  }
+  const char c = rest[2];
+  const size_t d = ParseHostNumber(rest.substr(4), 250);
+  if (d == 0) return std::nullopt;
+  if (rest[0] == '2' && c >= '0' && c <= '3') return Ipv4{127, 2, uint8_t(c - '0'), uint8_t(d)};
+  if (rest[0] == '3' && c == '0' && d <= size_t(kOversizedACount)) {
+    return Ipv4{127, 3, 0, uint8_t(d)};
+  }
+  return std::nullopt;
+}
+
+std::string Population::PtrName(const Ipv4& ip) const {
+  if (ip[0] != 127 || ip[3] == 0) return {};
+  const std::string text = AddressText(ip);
+  switch (ip[1]) {
+    case 1:
+      if (ip[3] > 250 || size_t(ip[2]) * 250 + ip[3] - 1 >= provider_count_ * kProviderHosts) {
+        return {};
+      }
+      break;
+    case 2:
+      if (ip[2] > 3 || ip[3] > 250) return {};
+      break;
+    case 3:
+      if (ip[2] != 0 || ip[3] > kOversizedACount) return {};
+      break;
+    case 4:
+      if (ip[2] < uint8_t(kFirstSmtpKind) || ip[2] >= kDomainKindCount ||
+          ip[3] > options_.smtp.hosts_per_kind || DomainKind(ip[2]) == DomainKind::kPtrNone) {
+        return {};
+      }
+      break;
+    default:
+      return {};
+  }
+  return SmtpHostName(text);
+}
+
+std::string Population::PtrName(const Ipv6& ip) const {
+  return ip == kIpv6Loopback ? std::string(kIpv6HostName) : std::string();
+}
+
+std::string Population::PtrName(std::string_view ip) const {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (ip.size() >= sizeof(text)) return {};
+  ip.copy(text, ip.size());
+  Ipv4 v4;
+  if (inet_pton(AF_INET, text, v4.data()) == 1) return PtrName(v4);
+  Ipv6 v6;
+  if (inet_pton(AF_INET6, text, v6.data()) == 1) return PtrName(v6);
+  return {};
+}
+
+std::vector<std::string> Population::ForwardAddresses(std::string_view host_name) const {
+  if (host_name == kIpv6HostName) return {"::1"};
+  if (std::optional<Ipv4> ip = FleetHostAddress(host_name)) return {AddressText(*ip)};
+  // "mx<h>.provider-<p>.test"
+  constexpr std::string_view kProvider = ".provider-", kTest = ".test";
+  const size_t dot = host_name.find(kProvider);
+  if (!host_name.starts_with("mx") || dot == std::string_view::npos ||
+      !host_name.ends_with(kTest) || dot + kProvider.size() > host_name.size() - kTest.size()) {
+    return {};
+  }
+  const size_t host = ParseHostNumber(host_name.substr(2, dot - 2), kProviderHosts);
+  const std::string_view digits = host_name.substr(
+      dot + kProvider.size(), host_name.size() - kTest.size() - dot - kProvider.size());
+  size_t p = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p);
+  if (host == 0 || digits.empty() || (digits.size() > 1 && digits[0] == '0') || ec != std::errc() ||
+      end != digits.data() + digits.size() || p >= provider_count_) {
+    return {};
+  }
+  return {AddressText(ProviderAddress(p, int(host)))};
+}
+
+ExpectedReputation Population::ExpectReputation(std::string_view ip) const {
+  // Parsed once: this runs for every address of every expectation line.
+  char text[INET6_ADDRSTRLEN] = {};
+  std::array<uint8_t, 16> bytes{};
+  std::span<const uint8_t> address;
+  if (ip.size() < sizeof(text)) {
+    ip.copy(text, ip.size());
+    if (inet_pton(AF_INET, text, bytes.data()) == 1) {
+      address = {bytes.data(), 4};
+    } else if (inet_pton(AF_INET6, text, bytes.data()) == 1) {
+      address = {bytes.data(), 16};
+    }
+  }
+  ExpectedReputation r;
+  if (address.size() == 4) r.ptr = PtrName(Ipv4{bytes[0], bytes[1], bytes[2], bytes[3]});
+  if (address.size() == 16) r.ptr = PtrName(bytes);
+  r.ptr_status = r.ptr.empty() ? "nxdomain" : "ok";
+  if (!r.ptr.empty()) {
+    const std::vector<std::string> forward = ForwardAddresses(r.ptr);
+    r.fcrdns = std::find(forward.begin(), forward.end(), ip) != forward.end();
+  }
+  r.dnsbl.reserve(kDnsblZoneCount);
+  for (size_t z = 0; z < kDnsblZoneCount; ++z) {
+    r.dnsbl.push_back(ExpectDnsbl(DnsblZone(z), ip, address));
+  }
+  return r;
 }
 
 std::vector<ExpectedPort> Population::ExpectPorts(std::string_view ip,
@@ -320,7 +484,8 @@ std::vector<ExpectedPort> Population::ExpectPorts(std::string_view ip,
   const PortContext where{.host_name = host_name,
                           .exchange = exchange.empty() ? std::string_view(host_name) : exchange,
                           .tls = options_.smtp.tls,
-                          .ecdsa_leaves = options_.smtp.ecdsa_leaves};
+                          .ecdsa_leaves = options_.smtp.ecdsa_leaves,
+                          .greeting_421_connections = options_.smtp.greeting_421_connections};
   std::vector<ExpectedPort> ports;
   ports.reserve(kSmtpPortCount);
   for (size_t k = 0; k < kSmtpPortCount; ++k) {
@@ -331,8 +496,12 @@ std::vector<ExpectedPort> Population::ExpectPorts(std::string_view ip,
 
 Expectation Population::Expect(size_t i) const {
   Expectation e = ExpectDns(i);
-  if (!options_.smtp.enabled) return e;
   for (ExpectedExchange& x : e.mx) {
+    x.reputation.reserve(x.addresses.size());
+    for (const std::string& address : x.addresses) {
+      x.reputation.push_back(ExpectReputation(address));
+    }
+    if (!options_.smtp.enabled) continue;
     x.ports.reserve(x.addresses.size());
     for (const std::string& address : x.addresses) {
       x.ports.push_back(ExpectPorts(address, x.exchange));
@@ -528,6 +697,16 @@ Expectation Population::ExpectDns(size_t i) const {
     case DomainKind::kSmtpFilteredPort:
     case DomainKind::kSmtpPlain465:
     case DomainKind::kSmtpSilentAfterEhlo:
+    case DomainKind::kDnsblListed:
+    case DomainKind::kDnsblMulti:
+    case DomainKind::kDnsblPbl:
+    case DomainKind::kDnsblError252:
+    case DomainKind::kDnsblError254:
+    case DomainKind::kDnsblError255:
+    case DomainKind::kDnsblRewritten:
+    case DomainKind::kPtrUnconfirmed:
+    case DomainKind::kPtrNone:
+    case DomainKind::kSmtp421ThenOk:
       e.mx.push_back(own_exchange("ok", {AddressText(SmtpHostOf(i))}));
       break;
     case DomainKind::kTlsExpired:
@@ -595,6 +774,14 @@ void Population::ExpectationToJson(const Expectation& e, std::string* out) {
       for (size_t a = 0; a < x.ports.size(); ++a) {
         if (a) out->push_back(',');
         AppendJsonPorts(x.ports[a], out);
+      }
+      out->push_back(']');
+    }
+    if (!x.reputation.empty()) {
+      out->append(",\"reputation\":[");
+      for (size_t a = 0; a < x.reputation.size(); ++a) {
+        if (a) out->push_back(',');
+        AppendJsonReputation(x.reputation[a], out);
       }
       out->push_back(']');
     }

@@ -17,17 +17,29 @@
 //   127.3.0.1-100   the 100 A records of the oversized_a exchange (shared by all such domains);
 //                   SMTP on each (OrdinarySmtp(n)).
 //   127.4.K.1-N     the SMTP kinds' hosts: K is the DomainKind's value, N SmtpPlan::hosts_per_kind;
-//                   what each plays is SmtpKindBehaviours(K, n).
+//                   what each plays is SmtpKindBehaviours(K, n). The TLS and reputation kinds
+//                   are SMTP kinds in this sense.
 //   ::1             the only IPv6 address handed out; SMTP (Postfix flavour).
+//   127.5.K.n       never handed out as an MX address: what the PTR name of the ptr_unconfirmed
+//                   host 127.4.K.n resolves to (nothing listens there).
 // Addresses outside the SMTP plan refuse connections, and the expectations say so.
 //
+// Reputation (reputation_plan.h for the DNSBL zones). Every address the population can hand out
+// has a PTR record (in-addr.arpa, and ip6.arpa in nibble form for ::1) naming the host
+// (PtrName = SmtpHostName), and that name's A (AAAA for ::1) record is the address: forward-
+// confirmed. Exceptions: the ptr_none hosts have no PTR (NXDOMAIN), the ptr_unconfirmed hosts'
+// PTR name resolves to 127.5.K.n. Addresses the population never hands out (127.0.0.1, 127.4.0.1,
+// providers beyond provider_count, kind hosts beyond hosts_per_kind...) have no PTR. This does not
+// depend on the SMTP plan: an address outside it still has its PTR.
+//
 // Host names and TLS. Every SMTP address has a name (SmtpHostName): the provider hosts' are the
-// MX names their domains use; the kinds' hosts are "<kind-label>-<n>.fleet.test" (DNS serves
-// their A records); the own pool, bulk and ::1 have names of their own under fleet.test that no
-// MX uses. Each server's certificate (smtp_plan.h, TlsPlanOf) is for its own name plus its IP,
-// and mxray judges it against the domain's exchange name: plain provider domains verify ok,
-// while mx.<domain> on an own-pool, bulk, ::1 or plaintext-case host is a hostname_mismatch
-// (a vanity MX name on a shared host). The TLS kinds' MX is the host's own name.
+// MX names their domains use; the kinds' hosts are "<kind-label>-<n>.fleet.test"; the own pool,
+// bulk and ::1 have names of their own under fleet.test that no MX uses ("mx-127-2-0-5.fleet.test",
+// "mx-127-3-0-7.fleet.test", "mx-ipv6.fleet.test"). DNS serves their A (AAAA) records. Each
+// server's certificate (smtp_plan.h, TlsPlanOf) is for its own name plus its IP, and mxray judges
+// it against the domain's exchange name: plain provider domains verify ok, while mx.<domain> on an
+// own-pool, bulk, ::1 or plaintext-case host is a hostname_mismatch (a vanity MX name on a shared
+// host). The TLS kinds' MX is the host's own name.
 #ifndef MXRAY_TOOLS_FLEET_POPULATION_H_
 #define MXRAY_TOOLS_FLEET_POPULATION_H_
 
@@ -42,6 +54,7 @@
 
 #include "absl/status/statusor.h"
 #include "tools/fleet/domain_kind.h"
+#include "tools/fleet/reputation_plan.h"
 #include "tools/fleet/smtp_plan.h"
 
 namespace mxray::fleet {
@@ -76,6 +89,9 @@ struct ExpectedExchange {
   // Per address (parallel to `addresses`), the record of each logical port 25, 465, 587 in that
   // order; empty when SMTP is disabled.
   std::vector<std::vector<ExpectedPort>> ports;
+  // Per address (parallel to `addresses`), its PTR, FCrDNS and DNSBL verdicts (always set: DNS
+  // facts, whether SMTP is enabled or not).
+  std::vector<ExpectedReputation> reputation;
 };
 struct Expectation {
   std::string domain;
@@ -139,8 +155,25 @@ class Population {
   // "mx1.provider-3.test", "smtp-drip-2.fleet.test", "mx-127-2-0-5.fleet.test".
   std::string SmtpHostName(std::string_view ip) const;
   // The address "<kind-label>-<n>.fleet.test" names (the SMTP kinds' hosts), if it is one of
-  // ours and in the plan.
+  // ours and in the plan: 127.4.K.n, but 127.5.K.n for the ptr_unconfirmed kind.
   std::optional<Ipv4> SmtpKindHostAddress(std::string_view host_name) const;
+  // The IPv4 address of a host name under fleet.test: the kinds' hosts (SmtpKindHostAddress),
+  // "mx-127-2-C-D.fleet.test" (the own pool, C <= 3, D in 1-250) and "mx-127-3-0-D.fleet.test"
+  // (bulk, D in 1-100). kIpv6HostName has the AAAA ::1 instead.
+  std::optional<Ipv4> FleetHostAddress(std::string_view host_name) const;
+  static constexpr std::string_view kIpv6HostName = "mx-ipv6.fleet.test";
+
+  // Reputation. The PTR name of `ip` ("" when its reverse name is NXDOMAIN; see the top).
+  std::string PtrName(const Ipv4& ip) const;
+  std::string PtrName(const Ipv6& ip) const;
+  std::string PtrName(std::string_view ip) const;
+  // The addresses DNS gives a host name (A records as text, then AAAA), as PTR names are
+  // forward-confirmed: provider hosts and the host names under fleet.test; empty for others.
+  std::vector<std::string> ForwardAddresses(std::string_view host_name) const;
+  // The reputation of `ip` that mxray must record (ExpectedReputation).
+  ExpectedReputation ExpectReputation(std::string_view ip) const;
+  // The DNSBL zones the fleet serves (kDnsblZones) and their self-tests.
+  static std::vector<ExpectedDnsblZone> ExpectDnsblZones() { return fleet::ExpectDnsblZones(); }
   // The records mxray must make of `ip` on 25, 465 and 587 when it probes the address for the
   // MX name `exchange` (TLS is judged against it); without one, for the server's own name.
   std::vector<ExpectedPort> ExpectPorts(std::string_view ip, std::string_view exchange = {}) const;
@@ -152,7 +185,10 @@ class Population {
   // where "ports" (when SMTP is enabled and the exchange has addresses) holds, per address, the
   // list for 25, 465, 587 of [{"port","state","outcome",["banner_code"],"starttls","auth",
   // ["size"],["starttls_code"],["tls_version","verify_status","key_type","key_bits"],"ehlo_tls",
-  // "auth_after_tls","injected"}] (ExpectedPort's fields, optional ones when set).
+  // "auth_after_tls","injected",["attempts"]}] (ExpectedPort's fields, optional ones when set;
+  // attempts when not 1), and "reputation" (when the exchange has addresses) holds, per address,
+  // {"ptr_status","ptr","fcrdns","dnsbl":[{"zone","status",["codes"],["txt"]}]}
+  // (ExpectedReputation's fields; codes and txt when not empty).
   void WriteExpectation(size_t i, std::string* json_line) const;
   static void ExpectationToJson(const Expectation& e, std::string* json_line);
   static std::string_view KindName(DomainKind kind) { return DomainKindName(kind); }

@@ -121,9 +121,14 @@ PopulationZone::Step PopulationZone::Node(std::string_view name, uint16_t qtype,
     return Step::kRecords;
   }
   if (label == "fleet") {
-    // The SMTP kinds' hosts by name: the TLS kinds' exchanges.
+    // The hosts by name: the TLS kinds' exchanges, and every PTR name under fleet.test.
     if (sub.empty()) return Step::kNodata;
-    std::optional<Ipv4> host = population_->SmtpKindHostAddress(name);
+    if (name == Population::kIpv6HostName) {
+      if (qtype != kTypeAaaa) return Step::kNodata;
+      w->AddAaaa(name, kIpv6Loopback, kTtl);
+      return Step::kRecords;
+    }
+    std::optional<Ipv4> host = population_->FleetHostAddress(name);
     if (!host) return Step::kNxdomain;
     if (qtype != kTypeA) return Step::kNodata;
     w->AddA(name, *host, kTtl);

@@ -56,6 +56,7 @@ constexpr BehaviourInfo kBehaviours[] = {
     {"tls_stall", "ok", 220},
     {"auth_after_tls", "ok", 220},
     {"auth_before_tls", "ok", 220},
+    {"greeting_421_then_ok", "ok", 220},
 };
 static_assert(std::size(kBehaviours) == kSmtpBehaviourCount);
 
@@ -391,6 +392,19 @@ std::array<SmtpBehaviour, kSmtpPortCount> SmtpKindBehaviours(DomainKind kind, si
       return all(B::kAuthAfterTls);
     case DomainKind::kAuthBeforeTls:
       return all(B::kAuthBeforeTls);
+    // The reputation cases are in DNS; their hosts are ordinary.
+    case DomainKind::kDnsblListed:
+    case DomainKind::kDnsblMulti:
+    case DomainKind::kDnsblPbl:
+    case DomainKind::kDnsblError252:
+    case DomainKind::kDnsblError254:
+    case DomainKind::kDnsblError255:
+    case DomainKind::kDnsblRewritten:
+    case DomainKind::kPtrUnconfirmed:
+    case DomainKind::kPtrNone:
+      return all(B::kPostfix);
+    case DomainKind::kSmtp421ThenOk:
+      return plain(B::kGreeting421ThenOk);
     default:
       return all(B::kNone);
   }
@@ -416,6 +430,7 @@ const EsmtpProfile& ProfileOf(SmtpBehaviour b) {
 ExpectedPort ExpectPort(SmtpBehaviour behaviour, uint16_t logical_port, const PortContext& where) {
   ExpectedPort e{.port = logical_port};
   const BehaviourInfo& info = kBehaviours[size_t(behaviour)];
+  if (behaviour == B::kGreeting421ThenOk) e.attempts = where.greeting_421_connections + 1;
   e.state = behaviour == B::kFiltered ? "filtered" : SmtpAccepts(behaviour) ? "open" : "closed";
   e.outcome = info.outcome;
   if (!SmtpAccepts(behaviour)) return e;

@@ -46,6 +46,9 @@ struct SmtpPlan {
   // (~0.6 ms a handshake with a BoringSSL built without assembly) would dominate the machine.
   // The TLS cases keep their own keys (tls_rsa stays RSA); the expectations follow.
   bool ecdsa_leaves = false;
+  // kGreeting421ThenOk: the first N connections to each of its endpoints (since the start or the
+  // last ResetSmtpStats) are greeted with 421; mxray must retry N times (attempts = N + 1).
+  uint32_t greeting_421_connections = 2;
 };
 
 // What the socket behind one (address, logical port) does. A closed set: names are stable.
@@ -95,12 +98,16 @@ enum class SmtpBehaviour : uint8_t {
   kTlsStall,           // STARTTLS -> 220, then the ClientHello is never answered
   kAuthAfterTls,       // EHLO offers no AUTH before TLS, "AUTH PLAIN LOGIN" inside it
   kAuthBeforeTls,      // "AUTH PLAIN LOGIN" before TLS already (and inside it)
+  // The retry case (DomainKind kSmtp421ThenOk), on 25 and 587: "421 4.7.0 try again later" as
+  // the greeting of the first SmtpPlan::greeting_421_connections connections to the endpoint
+  // (then as kGreeting421: QUIT -> 221, anything else -> 421 and close), Postfix from then on.
+  kGreeting421ThenOk,
 };
 std::string_view SmtpBehaviourName(SmtpBehaviour b);
 
 // The socket accepts connections and talks (everything but kNone, kClosed, kFiltered).
 inline constexpr bool SmtpAccepts(SmtpBehaviour b) { return b >= SmtpBehaviour::kPostfix; }
-inline constexpr size_t kSmtpBehaviourCount = size_t(SmtpBehaviour::kAuthBeforeTls) + 1;
+inline constexpr size_t kSmtpBehaviourCount = size_t(SmtpBehaviour::kGreeting421ThenOk) + 1;
 // The n-th ordinary flavour, n taken modulo 4: Postfix, Exim, Microsoft, minimal.
 SmtpBehaviour OrdinarySmtp(size_t n);
 // The behaviours of host n (1-based) of an SMTP kind on 25, 465 and 587.
@@ -216,16 +223,21 @@ struct ExpectedPort {
   bool ehlo_tls = false;                    // a 250 EHLO reply inside TLS
   std::vector<std::string> auth_after_tls;  // from it, as `auth`
   bool injected = false;  // bytes followed the 220 to STARTTLS (outcome starttls_injection)
+  // Connections mxray makes to the endpoint for this record: 1, but greeting_421_connections + 1
+  // for kGreeting421ThenOk, whose record is the last connection's (mxray retries a 421 greeting
+  // with backoff, at least that many times).
+  uint32_t attempts = 1;
 
   friend bool operator==(const ExpectedPort&, const ExpectedPort&) = default;
 };
 
 // Where a behaviour is probed: what its certificate names and what mxray checks it against.
 struct PortContext {
-  std::string_view host_name;  // the server's own name (Population::SmtpHostName)
-  std::string_view exchange;   // the MX name mxray probes it for (SNI); empty: host_name
-  bool tls = true;             // SmtpPlan::tls
-  bool ecdsa_leaves = false;   // SmtpPlan::ecdsa_leaves
+  std::string_view host_name;             // the server's own name (Population::SmtpHostName)
+  std::string_view exchange;              // the MX name mxray probes it for (SNI); empty: host_name
+  bool tls = true;                        // SmtpPlan::tls
+  bool ecdsa_leaves = false;              // SmtpPlan::ecdsa_leaves
+  uint32_t greeting_421_connections = 2;  // SmtpPlan::greeting_421_connections
 };
 
 // The record of `behaviour` on `logical_port`. It assumes mxray's deadlines sit between the

@@ -539,6 +539,7 @@ void SmtpServer::OnAccept(uint32_t socket_index, bool drain) {
       max_open_[address].store(1, std::memory_order_relaxed);
     }
     Bump(accepted_[socket_index]);
+    c.ordinal = accepted_[socket_index].load(std::memory_order_relaxed);
     Bump(counters_.total);
     Bump(counters_.open);
     counters_.descriptors.fetch_add(1);
@@ -606,6 +607,11 @@ void SmtpServer::Greet(uint32_t slot) {
       return;
     case B::kGreeting554:
       Reply(slot, absl::StrCat("554 5.3.2 ", name, " No SMTP service here\r\n"), After::kGreeted);
+      return;
+    case B::kGreeting421ThenOk:
+      if (c.ordinal > options_.greeting_421_connections) break;  // Postfix from now on
+      c.behaviour = B::kGreeting421;  // this connection is refused, and answers as that case
+      Reply(slot, "421 4.7.0 try again later\r\n", After::kGreeted);
       return;
     case B::kHeloOnly:
       Reply(slot, absl::StrCat("220 ", name, " SMTP Service ready\r\n"), After::kGreeted);
@@ -1242,7 +1248,13 @@ void SmtpServer::OnConn(uint32_t slot, uint32_t events) {
       ProcessInput(slot);
       if (!alive()) return;
       const Conn& c = conns_[slot];
-      if (!c.ssl || c.in.size() >= before || c.in.size() >= kInBytesMax) break;
+      // A STARTTLS answered in this round started a handshake: its bytes are DriveHandshake's.
+      // Reading on here would run the handshake inside SSL_read, whose flight nobody sends (the
+      // ClientHello that came meanwhile was answered into the BIO, and the client waited for
+      // its ServerHello until its deadline).
+      if (!c.ssl || c.tls != Tls::kOn || c.in.size() >= before || c.in.size() >= kInBytesMax) {
+        break;
+      }
     }
   }
   if ((events & EPOLLOUT) && !Flush(slot)) return;

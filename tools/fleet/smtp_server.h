@@ -71,6 +71,10 @@ struct SmtpOptions {
   // Postfix and Microsoft servers present ECDSA P-256 leaves instead of RSA-2048 ones, like the
   // other ordinary flavours (SmtpPlan::ecdsa_leaves): for TLS throughput benchmarks.
   bool ecdsa_leaves = false;
+  // The retry case (smtp_421_then_ok): its endpoints greet this many connections each with 421
+  // before they serve (SmtpPlan::greeting_421_connections). Counted per (address, port) with
+  // the connection counters, so ResetStats() starts it again.
+  uint32_t greeting_421_connections = 2;
   // Limits of the server itself.
   size_t max_connections = 8192;              // open at once; more are accepted and closed
   uint32_t connection_lifetime_ms = 600'000;  // any connection is closed after this long
@@ -82,7 +86,8 @@ struct SmtpOptions {
             .own_addresses = own_addresses,
             .hosts_per_kind = hosts_per_kind,
             .tls = tls,
-            .ecdsa_leaves = ecdsa_leaves};
+            .ecdsa_leaves = ecdsa_leaves,
+            .greeting_421_connections = greeting_421_connections};
   }
 };
 
@@ -233,6 +238,7 @@ class SmtpServer : public EpollLoop::Handler {
     std::string wire;          // ciphertext not yet sent, from wire_off (at most one record)
     size_t wire_off = 0;
     uint32_t hello_bytes = 0;  // kHello: bytes of the ClientHello read so far
+    uint64_t ordinal = 0;      // its number among its endpoint's connections (1: the first)
   };
   struct Timer {
     int64_t due_ms;

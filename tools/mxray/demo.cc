@@ -54,6 +54,7 @@ absl::Status RunDemo(const DemoOptions& options) {
   scan.audit.probe.quit_timeout_ms = 500;
   scan.audit.probe.endpoint_timeout_ms = 4000;
   scan.audit.probe.tls_timeout_ms = 1000;
+  scan.audit.probe.retry_delay_ms = 200;           // the 421 servers are retried within the demo
   scan.audit.probe.ca_file = (*fleet)->ca_file();  // the fleet's own test root
   if (absl::Status s = ApplyProbeSpecs(&scan); !s.ok()) return s;
   scan.output = options.output;

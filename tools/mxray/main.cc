@@ -59,6 +59,21 @@ void AddScanFlags(CLI::App* cmd, mxray::cli::ScanOptions* o) {
                   "Dial another TCP port for a logical port, e.g. 25=10025,587=10587 (the JSON "
                   "keeps the logical port)")
       ->option_text("PORT=PORT,...");
+  cmd->add_option("--dnsbl", a.reputation.dnsbl,
+                  "DNSBL zones queried for every MX address, comma-separated, each optionally "
+                  "ZONE=PROFILE (spamhaus-zen, spamcop, barracuda, generic); 'none' for no DNSBL "
+                  "(default: zen.spamhaus.org,bl.spamcop.net,b.barracudacentral.org)")
+      ->delimiter(',')
+      ->allow_extra_args(false)
+      ->option_text("ZONE[=PROFILE],...|none");
+  cmd->add_flag("--dnsbl-txt", a.reputation.dnsbl_txt, "Also fetch the TXT reason of a listing");
+  cmd->add_option("--spamhaus-key", a.reputation.spamhaus_key,
+                  "Spamhaus Data Query Service key: query KEY.zen.dq.spamhaus.net instead of the "
+                  "public zen.spamhaus.org")
+      ->option_text("KEY");
+  cmd->add_flag("--ptr,!--no-ptr", a.reputation.ptr,
+                "Look up the PTR of every MX address and forward-confirm it (default: on)")
+      ->default_str("");
   cmd->add_option("--ehlo-name", p.session.ehlo_name,
                   "Name sent with EHLO/HELO (default: this host's name)");
   cmd->add_option("--max-connections", p.max_connections,
@@ -90,6 +105,15 @@ void AddScanFlags(CLI::App* cmd, mxray::cli::ScanOptions* o) {
   deadline("--endpoint-timeout-ms", &p.endpoint_timeout_ms,
            "Deadline for everything done on one endpoint");
   deadline("--tls-timeout-ms", &p.tls_timeout_ms, "Deadline for the whole TLS handshake");
+  cmd->add_option("--retries", p.retries,
+                  "Tries after the first for an endpoint that answered 421 or another 4xx to the "
+                  "greeting or EHLO")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 10u));
+  cmd->add_option("--retry-delay-ms", p.retry_delay_ms,
+                  "Delay before the first retry; it doubles with each further one")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 3'600'000u));
   cmd->add_option_function<std::string>(
          "--starttls",
          [&p](const std::string& mode) {

@@ -48,6 +48,10 @@ std::string SummaryLine(const engine::AuditStats& stats) {
                           stats.endpoints.probed, stats.endpoints.active_peak,
                           stats.endpoints.reused, stats.endpoints.blocked);
   }
+  for (const auto& [zone, result] : stats.dnsbl_self_test) {
+    // A zone that failed its self-test is reported as unreliable in every record: say why once.
+    if (result != "passed") absl::StrAppend(&line, "; DNSBL ", zone, " unreliable: ", result);
+  }
   absl::StrAppendFormat(&line, "; %d DNS queries, %d answers shared", stats.resolver.queries,
                         stats.a_cache.hits + stats.a_cache.joined + stats.aaaa_cache.hits +
                             stats.aaaa_cache.joined + stats.mx_cache.hits + stats.mx_cache.joined);
