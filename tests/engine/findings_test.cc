@@ -161,5 +161,31 @@ TEST(JudgeDomainTest, ReputationFindingsNameTheAddressWithoutAPort) {
   EXPECT_EQ(r.findings[2].exchange, 1);
 }
 
+TEST(JudgeDomainTest, PtrIsComparedWithTheMxNameAndTheGreetingName) {
+  auto port = Port(25, ProbeOutcome::kOk);
+  port->banner = SmtpReply{.code = 220, .lines = {"smtp.provider.test ESMTP ready"}};
+  DomainRecord r = WithExchanges({"mx.customer.test", "SMTP.Provider.test."}, port);
+  auto rep = std::make_shared<ReputationRecord>();
+  rep->ptr_status = io::DnsStatus::kOk;
+  rep->ptr = {"smtp.provider.test"};
+  rep->fcrdns = true;
+  r.mx[0].addresses[0].reputation = rep;
+  r.mx[1].addresses[0].reputation = rep;
+  JudgeDomain(&r);
+  const AddressRecord& vanity = r.mx[0].addresses[0];
+  const AddressRecord& own = r.mx[1].addresses[0];
+  EXPECT_EQ(vanity.ptr_matches_mx, false);
+  EXPECT_EQ(vanity.ptr_matches_greeting, true);
+  EXPECT_EQ(own.ptr_matches_mx, true);  // case and trailing dot do not matter
+  EXPECT_EQ(own.ptr_matches_greeting, true);
+
+  auto none = std::make_shared<ReputationRecord>();
+  none->ptr_status = io::DnsStatus::kNxdomain;
+  r.mx[0].addresses[0].reputation = none;
+  JudgeDomain(&r);
+  EXPECT_FALSE(r.mx[0].addresses[0].ptr_matches_mx.has_value());
+  EXPECT_FALSE(r.mx[0].addresses[0].ptr_matches_greeting.has_value());
+}
+
 }  // namespace
 }  // namespace mxray::engine

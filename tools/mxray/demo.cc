@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "tools/fleet/fleet.h"
+#include "tools/fleet/reputation_plan.h"
 #include "tools/mxray/scan.h"
 
 namespace mxray::cli {
@@ -54,7 +55,12 @@ absl::Status RunDemo(const DemoOptions& options) {
   scan.audit.probe.quit_timeout_ms = 500;
   scan.audit.probe.endpoint_timeout_ms = 4000;
   scan.audit.probe.tls_timeout_ms = 1000;
-  scan.audit.probe.retry_delay_ms = 200;           // the 421 servers are retried within the demo
+  scan.audit.probe.retry_delay_ms = 200;  // the 421 servers are retried within the demo
+  // The fleet's own DNSBL zones, read with the profile each plays (reputation_plan.h).
+  for (const fleet::ExpectedDnsblZone& z : fleet::ExpectDnsblZones()) {
+    scan.audit.reputation.dnsbl.push_back(std::string(z.zone) + "=" + std::string(z.profile));
+  }
+  scan.audit.reputation.dnsbl_txt = true;
   scan.audit.probe.ca_file = (*fleet)->ca_file();  // the fleet's own test root
   if (absl::Status s = ApplyProbeSpecs(&scan); !s.ok()) return s;
   scan.output = options.output;
