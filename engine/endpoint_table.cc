@@ -183,6 +183,7 @@ void EndpointTable::OnProbeDone(SmtpProbe* probe, PortRecordPtr record) {
       return;
     }
     it->second.result = record;
+    std::string().swap(it->second.server_name);  // no attempt follows
     waiters = std::move(it->second.waiters);
   }
   for (Callback& w : waiters) w(record);

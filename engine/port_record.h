@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "engine/boxed.h"
 #include "engine/ehlo_capabilities.h"
 #include "engine/reply_parser.h"
 #include "tls/tls_facts.h"
@@ -64,14 +65,14 @@ struct PortRecord {
   std::optional<SmtpReply> banner;  // also partial (truncated) when the outcome is an error
   std::optional<SmtpReply> ehlo;
   std::optional<EhloCapabilities> capabilities;  // parsed from `ehlo` when it was a 250
-  std::optional<SmtpReply> helo;                 // only when EHLO was rejected with a 5xx
-  std::string unsolicited;            // bytes the server sent before we asked (first 256)
-  std::optional<SmtpReply> starttls;  // the reply to STARTTLS, when it was sent
+  Boxed<SmtpReply> helo;                         // only when EHLO was rejected with a 5xx
+  std::string unsolicited;    // bytes the server sent before we asked (first 256)
+  Boxed<SmtpReply> starttls;  // the reply to STARTTLS, when it was sent
   // The handshake: facts when it completed, the SNI, time and error when it failed. Held by
   // pointer so that plaintext-only records stay small.
   std::unique_ptr<const tls::TlsFacts> tls;
-  std::optional<SmtpReply> ehlo_tls;  // EHLO inside TLS (RFC 3207 §4.2: asked again)
-  std::optional<EhloCapabilities> capabilities_tls;
+  Boxed<SmtpReply> ehlo_tls;  // EHLO inside TLS (RFC 3207 §4.2: asked again)
+  Boxed<EhloCapabilities> capabilities_tls;
   std::string injected;  // bytes that followed the 220 to STARTTLS (first 256), discarded
   uint32_t bytes_read = 0;
   uint32_t elapsed_ms = 0;
