@@ -327,6 +327,9 @@ int main(int argc, char** argv) {
       config.inputs = {list_path};
       config.concurrency = concurrency;
       config.resolver.servers = {(*f)->dns_server()};
+      // The figure is MX + A + AAAA resolution, as before reputation lookups existed.
+      config.reputation.dnsbl = {"none"};
+      config.reputation.ptr = false;
       auto auditor = engine::Auditor::Create(config);
       auto input = engine::InputReader::Open(config.inputs);
       if (!auditor.ok() || !input.ok()) return 1;
