@@ -4,8 +4,8 @@
 #include "engine/findings.h"
 
 #include <algorithm>
-#include <cctype>
 
+#include "absl/strings/match.h"
 #include "tls/chain_verifier.h"
 #include "tls/hostname.h"
 
@@ -72,16 +72,10 @@ void JudgeReputation(const ReputationRecord& r, const Where& where) {
 }
 
 bool SameHost(std::string_view a, std::string_view b) {
-  while (!a.empty() && a.back() == '.') a.remove_suffix(1);
-  while (!b.empty() && b.back() == '.') b.remove_suffix(1);
-  if (a.size() != b.size() || a.empty()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
+  if (!a.empty() && a.back() == '.') a.remove_suffix(1);
+  if (!b.empty() && b.back() == '.') b.remove_suffix(1);
+  return !a.empty() && absl::EqualsIgnoreCase(absl::string_view(a.data(), a.size()),
+                                              absl::string_view(b.data(), b.size()));
 }
 
 bool AnyPtrIs(const ReputationRecord& r, std::string_view name) {

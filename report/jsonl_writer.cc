@@ -46,12 +46,6 @@ void WriteIp(const io::IpAddress& ip, SafeJsonWriter* w) {
   w->PlainString(std::string_view(text, length));
 }
 
-void WriteStringArray(const std::vector<std::string>& items, SafeJsonWriter* w) {
-  w->StartArray();
-  for (const std::string& item : items) w->SafeString(item);
-  w->EndArray();
-}
-
 // Domain names arrive without the trailing dot, so the root (a null MX target) is "": print it
 // the way DNS presentation format does.
 void WriteHostName(std::string_view name, SafeJsonWriter* w) {
@@ -73,7 +67,7 @@ void WriteDnsStatus(std::string_view key, const std::optional<io::DnsStatus>& st
 void WriteReputation(const engine::ReputationRecord& r, SafeJsonWriter* w) {
   if (r.ptr_status) {
     w->KeyLiteral("ptr");
-    WriteStringArray(r.ptr, w);
+    w->SafeStringArray(r.ptr);
     if (*r.ptr_status != io::DnsStatus::kOk) {
       w->KeyLiteral("ptr_status");
       w->PlainString(io::DnsStatusName(*r.ptr_status));
@@ -92,7 +86,7 @@ void WriteReputation(const engine::ReputationRecord& r, SafeJsonWriter* w) {
     w->PlainString(engine::DnsblStatusName(d.verdict.status));
     if (!d.verdict.codes.empty()) {
       w->KeyLiteral("codes");
-      WriteStringArray(d.verdict.codes, w);
+      w->SafeStringArray(d.verdict.codes);
     }
     if (d.verdict.status == engine::DnsblStatus::kListed) {
       w->KeyLiteral("lists");
@@ -110,7 +104,7 @@ void WriteReputation(const engine::ReputationRecord& r, SafeJsonWriter* w) {
     }
     if (!d.txt.empty()) {
       w->KeyLiteral("txt");
-      WriteStringArray(d.txt, w);
+      w->SafeStringArray(d.txt);
     }
     w->EndObject();
   }
@@ -153,7 +147,7 @@ void WriteExchange(const ExchangeRecord& exchange, SafeJsonWriter* w) {
   w->PlainString(engine::ExchangeStatusName(exchange.status));
   if (!exchange.cname.empty()) {
     w->KeyLiteral("cname");
-    WriteStringArray(exchange.cname, w);
+    w->SafeStringArray(exchange.cname);
   }
   w->KeyLiteral("dns");
   w->StartObject();
@@ -226,7 +220,7 @@ void WriteDomain(const DomainRecord& record, SafeJsonWriter* w) {
   w->PlainString(engine::MxSourceName(record.mx_source));
   if (!record.mx_cname.empty()) {
     w->KeyLiteral("cname");
-    WriteStringArray(record.mx_cname, w);
+    w->SafeStringArray(record.mx_cname);
   }
   w->KeyLiteral("dns");
   w->StartObject();

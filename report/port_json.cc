@@ -20,12 +20,6 @@ void WriteTime(int64_t unix_seconds, SafeJsonWriter* w) {
   w->PlainString(buf);
 }
 
-void WriteLines(const std::vector<std::string>& lines, SafeJsonWriter* w) {
-  w->StartArray();
-  for (const std::string& l : lines) w->SafeString(l);
-  w->EndArray();
-}
-
 // {"code":220,"text":[...]} plus the optional markers of a reply.
 void WriteReplyFields(const engine::SmtpReply& r, const char* text_key, SafeJsonWriter* w) {
   w->KeyLiteral("code");
@@ -35,7 +29,7 @@ void WriteReplyFields(const engine::SmtpReply& r, const char* text_key, SafeJson
     w->SafeString(r.enhanced_status);
   }
   w->SafeString(text_key);
-  WriteLines(r.lines, w);
+  w->SafeStringArray(r.lines);
   if (r.truncated) {
     w->KeyLiteral("truncated");
     w->Bool(true);
@@ -84,12 +78,6 @@ void WriteEhlo(const engine::SmtpReply& r, const engine::EhloCapabilities* caps,
   w->EndObject();
 }
 
-void WriteStrings(const std::vector<std::string>& items, SafeJsonWriter* w) {
-  w->StartArray();
-  for (const std::string& s : items) w->SafeString(s);
-  w->EndArray();
-}
-
 void WriteCertificate(const tls::CertificateFacts& c, SafeJsonWriter* w) {
   w->StartObject();
   w->KeyLiteral("subject");
@@ -99,9 +87,9 @@ void WriteCertificate(const tls::CertificateFacts& c, SafeJsonWriter* w) {
   w->KeyLiteral("serial");
   w->SafeString(c.serial);
   w->KeyLiteral("san_dns");
-  WriteStrings(c.san_dns, w);
+  w->SafeStringArray(c.san_dns);
   w->KeyLiteral("san_ip");
-  WriteStrings(c.san_ip, w);
+  w->SafeStringArray(c.san_ip);
   w->KeyLiteral("not_before");
   WriteTime(c.not_before, w);
   w->KeyLiteral("not_after");
@@ -248,11 +236,11 @@ void WritePort(const engine::PortRecord& p, const engine::CertificateVerdict* ve
     w->StartObject();
     if (p.capabilities) {
       w->KeyLiteral("before_tls");
-      WriteLines(p.capabilities->auth, w);
+      w->SafeStringArray(p.capabilities->auth);
     }
     if (p.capabilities_tls) {
       w->KeyLiteral("after_tls");
-      WriteLines(p.capabilities_tls->auth, w);
+      w->SafeStringArray(p.capabilities_tls->auth);
     }
     w->EndObject();
   }

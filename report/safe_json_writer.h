@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -45,6 +46,13 @@ class SafeJsonWriter : public rapidjson::Writer<rapidjson::StringBuffer> {
     return SafeString(std::string_view(key, N - 1));
   }
   bool PlainString(std::string_view ascii) { return SafeString(ascii); }
+
+  // An array of strings from the network (names, reply lines), each through SafeString().
+  void SafeStringArray(const std::vector<std::string>& items) {
+    StartArray();
+    for (const std::string& item : items) SafeString(item);
+    EndArray();
+  }
 };
 
 }  // namespace mxray::report

@@ -18,20 +18,10 @@
 
 #include <cctype>
 
+#include "absl/strings/escaping.h"
+
 namespace mxray::tls {
 namespace {
-
-constexpr char kHex[] = "0123456789abcdef";
-
-std::string Hex(const uint8_t* p, size_t n) {
-  std::string out;
-  out.reserve(2 * n);
-  for (size_t i = 0; i < n; ++i) {
-    out.push_back(kHex[p[i] >> 4]);
-    out.push_back(kHex[p[i] & 15]);
-  }
-  return out;
-}
 
 std::string BioText(BIO* bio) {
   const uint8_t* data = nullptr;
@@ -181,7 +171,9 @@ CertificateFacts ExtractCertificateFacts(X509* cert) {
   f.signature_algorithm = sig ? sig : "unknown";
   uint8_t md[EVP_MAX_MD_SIZE];
   unsigned md_len = 0;
-  if (X509_digest(cert, EVP_sha256(), md, &md_len)) f.sha256 = Hex(md, md_len);
+  if (X509_digest(cert, EVP_sha256(), md, &md_len)) {
+    f.sha256 = absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(md), md_len));
+  }
   return f;
 }
 
